@@ -1,0 +1,192 @@
+// Package bot connects Discord and the model: it runs the gateway session,
+// registers slash commands, answers chat messages and interactions, and
+// keeps each user's data in the store.
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"path/filepath"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+	"github.com/discordgpt/discordgpt/store"
+	openai "github.com/sashabaranov/go-openai"
+)
+
+// ShutdownGrace is how long running handlers may finish after a stop signal.
+const ShutdownGrace = 10 * time.Second
+
+// Bot is one running discordgpt.
+type Bot struct {
+	cfg Config
+	db  *store.DB
+	dg  *discordgo.Session
+	ai  *openai.Client
+	log *slog.Logger
+
+	handlers  handlerGroup
+	botUserID string
+	appID     string
+}
+
+// Run connects to Discord and serves until ctx is cancelled, then stops
+// taking events, lets running handlers finish for up to ShutdownGrace,
+// closes the Discord session and closes the database last.
+func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
+	if err := PointDiscordAt(cfg.DiscordAPIURL); err != nil {
+		return err
+	}
+	db, err := OpenStore(cfg.DataDir, false)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := db.Close(); err != nil {
+			log.Error("close database", "err", err)
+		}
+	}()
+	b := &Bot{cfg: cfg, db: db, log: log, ai: newOpenAI(cfg)}
+	b.handlers.init()
+	if err := b.connect(); err != nil {
+		return err
+	}
+	log.Info("connected to discord", "user_id", b.botUserID, "app_id", b.appID)
+	if err := b.registerCommands(); err != nil {
+		b.shutdown()
+		return err
+	}
+	<-ctx.Done()
+	log.Info("shutting down")
+	b.shutdown()
+	return nil
+}
+
+// OpenStore opens DATA_DIR's database, turning a held lock into the
+// message a user running two copies needs.
+func OpenStore(dataDir string, readOnly bool) (*store.DB, error) {
+	path := filepath.Join(dataDir, store.FileName)
+	db, err := store.Open(path, store.Options{LockTimeout: 3 * time.Second, ReadOnly: readOnly})
+	if errors.Is(err, store.ErrLocked) {
+		return nil, fmt.Errorf("another discordgpt is using DATA_DIR=%s: %w", dataDir, err)
+	}
+	return db, err
+}
+
+func newOpenAI(cfg Config) *openai.Client {
+	oc := openai.DefaultConfig(cfg.OpenAIKey)
+	oc.BaseURL = cfg.OpenAIBaseURL
+	oc.HTTPClient = &http.Client{Transport: &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		ResponseHeaderTimeout: 2 * time.Minute,
+		IdleConnTimeout:       90 * time.Second,
+		MaxIdleConnsPerHost:   8,
+	}}
+	return openai.NewClientWithConfig(oc)
+}
+
+// connect opens the gateway session with our handlers attached.
+func (b *Bot) connect() error {
+	dg, err := discordgo.New("Bot " + b.cfg.DiscordToken)
+	if err != nil {
+		return fmt.Errorf("discord session: %w", err)
+	}
+	dg.Identify.Intents = discordgo.IntentsGuildMessages | discordgo.IntentsDirectMessages | discordgo.IntentMessageContent
+	dg.Client = &http.Client{Timeout: 60 * time.Second}
+	dg.LogLevel = discordgo.LogWarning
+	if b.cfg.LogLevel <= slog.LevelDebug {
+		dg.LogLevel = discordgo.LogInformational
+	}
+	dg.StateEnabled = false
+	dg.AddHandler(func(_ *discordgo.Session, m *discordgo.MessageCreate) {
+		b.handlers.run("message", b.log, func(ctx context.Context) { b.onMessage(ctx, m.Message) })
+	})
+	dg.AddHandler(func(_ *discordgo.Session, i *discordgo.InteractionCreate) {
+		b.handlers.run("interaction", b.log, func(ctx context.Context) { b.onInteraction(ctx, i.Interaction) })
+	})
+	if err := dg.Open(); err != nil {
+		return fmt.Errorf("connect to discord: %w", err)
+	}
+	b.dg = dg
+	dg.State.RLock()
+	if dg.State.User != nil {
+		b.botUserID = dg.State.User.ID
+	}
+	if dg.State.Application != nil {
+		b.appID = dg.State.Application.ID
+	}
+	dg.State.RUnlock()
+	if b.botUserID == "" || b.appID == "" {
+		_ = dg.Close()
+		return errors.New("connect to discord: READY carried no user or application")
+	}
+	return nil
+}
+
+// shutdown stops new events, waits for running handlers, then closes the
+// gateway session.
+func (b *Bot) shutdown() {
+	if !b.handlers.stop(ShutdownGrace) {
+		b.log.Warn("handlers still running after grace period; cancelled them", "grace", ShutdownGrace)
+	}
+	if err := b.dg.Close(); err != nil {
+		b.log.Warn("close discord session", "err", err)
+	}
+}
+
+// handlerGroup tracks running event handlers so shutdown can wait for them.
+type handlerGroup struct {
+	mu      sync.Mutex
+	stopped bool
+	wg      sync.WaitGroup
+	ctx     context.Context
+	cancel  context.CancelFunc
+}
+
+func (g *handlerGroup) init() {
+	g.ctx, g.cancel = context.WithCancel(context.Background())
+}
+
+// run calls f in the current goroutine unless the group is stopping. A
+// panic in f is logged, never fatal: nothing a user sends may crash the bot.
+func (g *handlerGroup) run(kind string, log *slog.Logger, f func(ctx context.Context)) {
+	g.mu.Lock()
+	if g.stopped {
+		g.mu.Unlock()
+		return
+	}
+	g.wg.Add(1)
+	g.mu.Unlock()
+	defer g.wg.Done()
+	defer func() {
+		if r := recover(); r != nil {
+			log.Error("handler panic", "handler", kind, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+		}
+	}()
+	f(g.ctx)
+}
+
+// stop refuses new handlers and waits up to grace for running ones; then
+// it cancels their context and waits for them to return. It reports
+// whether they finished within grace.
+func (g *handlerGroup) stop(grace time.Duration) bool {
+	g.mu.Lock()
+	g.stopped = true
+	g.mu.Unlock()
+	done := make(chan struct{})
+	go func() { g.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		g.cancel()
+		return true
+	case <-time.After(grace):
+		g.cancel()
+		<-done
+		return false
+	}
+}

@@ -1,0 +1,115 @@
+package bot
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+
+	"github.com/bwmarrin/discordgo"
+)
+
+// command is one slash command: its definition for Discord and its handler.
+type command struct {
+	def    *discordgo.ApplicationCommand
+	handle func(b *Bot, ctx context.Context, i *discordgo.Interaction) error
+}
+
+// commands returns the bot's slash commands, in the order /help lists them.
+func (b *Bot) commands() []command {
+	return []command{
+		{def: &discordgo.ApplicationCommand{Name: "help", Description: "What this bot does, its commands, and what it keeps about you"},
+			handle: (*Bot).cmdHelp},
+	}
+}
+
+func (b *Bot) command(name string) (command, bool) {
+	for _, c := range b.commands() {
+		if c.def.Name == name {
+			return c, true
+		}
+	}
+	return command{}, false
+}
+
+// commandDefs are the definitions sent to Discord.
+func (b *Bot) commandDefs() []*discordgo.ApplicationCommand {
+	var defs []*discordgo.ApplicationCommand
+	for _, c := range b.commands() {
+		defs = append(defs, c.def)
+	}
+	return defs
+}
+
+// commandsHash identifies a command set in one scope of one application.
+func commandsHash(appID, guildID string, defs []*discordgo.ApplicationCommand) (string, error) {
+	raw, err := json.Marshal(struct {
+		App      string                          `json:"app"`
+		Guild    string                          `json:"guild"`
+		Commands []*discordgo.ApplicationCommand `json:"commands"`
+	}{appID, guildID, defs})
+	if err != nil {
+		return "", fmt.Errorf("hash commands: %w", err)
+	}
+	sum := sha256.Sum256(raw)
+	return hex.EncodeToString(sum[:]), nil
+}
+
+// registerCommands overwrites the command set in one call, and only when
+// it differs from the set registered last time.
+func (b *Bot) registerCommands() error {
+	defs := b.commandDefs()
+	h, err := commandsHash(b.appID, b.cfg.GuildID, defs)
+	if err != nil {
+		return err
+	}
+	old, err := b.db.CommandsHash()
+	if err != nil {
+		return err
+	}
+	if old == h {
+		b.log.Info("slash commands unchanged; not registering", "count", len(defs))
+		return nil
+	}
+	if _, err := b.dg.ApplicationCommandBulkOverwrite(b.appID, b.cfg.GuildID, defs); err != nil {
+		return fmt.Errorf("register slash commands: %w", err)
+	}
+	if err := b.db.SetCommandsHash(h); err != nil {
+		return err
+	}
+	b.log.Info("registered slash commands", "count", len(defs), "guild_id", b.cfg.GuildID)
+	return nil
+}
+
+// onInteraction routes an interaction to its handler; a handler's error
+// becomes the one reply the user sees.
+func (b *Bot) onInteraction(ctx context.Context, i *discordgo.Interaction) {
+	user := interactionUser(i)
+	if user == nil {
+		return
+	}
+	switch i.Type {
+	case discordgo.InteractionApplicationCommand:
+		data := i.ApplicationCommandData()
+		log := b.log.With("user_id", user.ID, "guild_id", i.GuildID, "command", data.Name)
+		c, ok := b.command(data.Name)
+		if !ok {
+			log.Warn("unknown command")
+			b.replyError(i, errUnknownCommand)
+			return
+		}
+		if err := c.handle(b, ctx, i); err != nil {
+			log.Error("command failed", "err", err)
+			b.replyError(i, err)
+		}
+	}
+}
+
+// interactionUser is the user who acted, in a guild or a DM.
+func interactionUser(i *discordgo.Interaction) *discordgo.User {
+	if i.Member != nil && i.Member.User != nil {
+		return i.Member.User
+	}
+	return i.User
+}

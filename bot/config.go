@@ -1,0 +1,283 @@
+package bot
+
+import (
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// DefaultModels is offered to users when MODELS is not set.
+var DefaultModels = []string{
+	"gpt-4o-mini", "gpt-4o", "gpt-4.1", "gpt-4.1-mini", "gpt-4.1-nano",
+	"o3-mini", "o4-mini", "gpt-5", "gpt-5-mini", "gpt-5-nano",
+}
+
+// Config is everything the bot reads from its environment, parsed and
+// validated once at start.
+type Config struct {
+	DiscordToken    string
+	OpenAIKey       string
+	OpenAIBaseURL   string
+	DiscordAPIURL   string
+	DataDir         string
+	DefaultModel    string
+	Models          []string
+	AdminIDs        []string
+	Timezone        *time.Location
+	MaxFilesPerUser int
+	// FileExpiration is how long files live; zero means never.
+	FileExpiration time.Duration
+	MaxFileSizeMB  int
+	GuildID        string
+	LogLevel       slog.Level
+	LogFormat      string
+}
+
+// ConfigError names the environment variable that is wrong. Its message
+// never contains a secret's value.
+type ConfigError struct {
+	Var    string
+	Reason string
+}
+
+func (e *ConfigError) Error() string { return e.Var + ": " + e.Reason }
+
+// Lookup finds an environment variable, like os.LookupEnv.
+type Lookup func(key string) (string, bool)
+
+// LoadConfig reads and validates the configuration through env.
+func LoadConfig(env Lookup) (Config, error) {
+	r := reader{env: env}
+	c := Config{
+		DiscordToken:    r.secret("DISCORD_TOKEN"),
+		OpenAIKey:       r.secret("OPENAI_API_KEY"),
+		OpenAIBaseURL:   r.url("OPENAI_BASE_URL", "https://api.openai.com/v1"),
+		DiscordAPIURL:   r.url("DISCORD_API_URL", "https://discord.com/"),
+		DataDir:         r.str("DATA_DIR", "./data"),
+		DefaultModel:    r.str("DEFAULT_MODEL", "gpt-4o-mini"),
+		Models:          r.list("MODELS", DefaultModels),
+		Timezone:        r.timezone("TIMEZONE", "UTC"),
+		MaxFilesPerUser: r.intRange("MAX_FILES_PER_USER", 20, 1, 10_000),
+		MaxFileSizeMB:   r.intRange("MAX_FILE_SIZE_MB", 25, 1, 1024),
+		GuildID:         r.snowflake("GUILD_ID"),
+		LogLevel:        r.level("LOG_LEVEL"),
+		LogFormat:       r.oneOf("LOG_FORMAT", "text", "text", "json"),
+	}
+	c.AdminIDs = r.snowflakes("ADMIN_IDS")
+	if len(c.AdminIDs) == 0 {
+		c.AdminIDs = r.snowflakes("ADMIN_ID")
+	}
+	switch h := r.intRange("FILE_EXPIRATION_HOURS", 48, -1, 24*365*10); {
+	case h == 0:
+		r.fail("FILE_EXPIRATION_HOURS", "must be a positive number of hours, or -1 for never")
+	case h > 0:
+		c.FileExpiration = time.Duration(h) * time.Hour
+	}
+	if r.err != nil {
+		return Config{}, r.err
+	}
+	if c.DiscordToken == "" {
+		return Config{}, &ConfigError{"DISCORD_TOKEN", "is required (or DISCORD_TOKEN_FILE naming a file that holds it)"}
+	}
+	c.DiscordToken = strings.TrimPrefix(c.DiscordToken, "Bot ")
+	if strings.ContainsAny(c.DiscordToken, " \t\r\n") {
+		return Config{}, &ConfigError{"DISCORD_TOKEN", "contains white space"}
+	}
+	if c.OpenAIKey == "" && isOpenAI(c.OpenAIBaseURL) {
+		return Config{}, &ConfigError{"OPENAI_API_KEY", "is required for api.openai.com (or OPENAI_API_KEY_FILE; a local OPENAI_BASE_URL needs none)"}
+	}
+	if c.DataDir == "" {
+		return Config{}, &ConfigError{"DATA_DIR", "must not be empty"}
+	}
+	if !contains(c.Models, c.DefaultModel) {
+		c.Models = append([]string{c.DefaultModel}, c.Models...)
+	}
+	if len(c.Models) > 25 {
+		return Config{}, &ConfigError{"MODELS", "lists more than 25 models (Discord's select menu limit)"}
+	}
+	return c, nil
+}
+
+// IsAdmin reports whether the user is one of ADMIN_IDS.
+func (c Config) IsAdmin(userID string) bool { return contains(c.AdminIDs, userID) }
+
+func isOpenAI(base string) bool {
+	u, err := url.Parse(base)
+	return err == nil && strings.EqualFold(u.Hostname(), "api.openai.com")
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// reader collects the first error while parsing, so LoadConfig reads as a
+// list of fields.
+type reader struct {
+	env Lookup
+	err error
+}
+
+func (r *reader) fail(key, reason string) {
+	if r.err == nil {
+		r.err = &ConfigError{key, reason}
+	}
+}
+
+func (r *reader) get(key string) (string, bool) {
+	v, ok := r.env(key)
+	v = strings.TrimSpace(v)
+	return v, ok && v != ""
+}
+
+func (r *reader) str(key, def string) string {
+	if v, ok := r.get(key); ok {
+		return v
+	}
+	return def
+}
+
+// secret reads KEY or the file named by KEY_FILE, never both.
+func (r *reader) secret(key string) string {
+	v, hasV := r.get(key)
+	path, hasF := r.get(key + "_FILE")
+	switch {
+	case hasV && hasF:
+		r.fail(key, "set either "+key+" or "+key+"_FILE, not both")
+		return ""
+	case hasF:
+		b, err := os.ReadFile(path)
+		if err != nil {
+			r.fail(key+"_FILE", "cannot read "+path+": "+errReason(err))
+			return ""
+		}
+		return strings.TrimSpace(string(b))
+	}
+	return v
+}
+
+func errReason(err error) string {
+	if pe, ok := err.(*os.PathError); ok {
+		return pe.Err.Error()
+	}
+	return err.Error()
+}
+
+func (r *reader) url(key, def string) string {
+	v := r.str(key, def)
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		r.fail(key, fmt.Sprintf("%q is not an http(s) URL", v))
+		return ""
+	}
+	return v
+}
+
+func (r *reader) list(key string, def []string) []string {
+	v, ok := r.get(key)
+	if !ok {
+		return append([]string(nil), def...)
+	}
+	var out []string
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" && !contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	if len(out) == 0 {
+		r.fail(key, "names no model")
+	}
+	return out
+}
+
+func (r *reader) intRange(key string, def, lo, hi int) int {
+	v, ok := r.get(key)
+	if !ok {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		r.fail(key, fmt.Sprintf("%q is not a whole number", v))
+		return def
+	}
+	if n < lo || n > hi {
+		r.fail(key, fmt.Sprintf("%d is out of range %d..%d", n, lo, hi))
+		return def
+	}
+	return n
+}
+
+func (r *reader) timezone(key, def string) *time.Location {
+	name := r.str(key, def)
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		r.fail(key, fmt.Sprintf("%q is not a known time zone (try Europe/Berlin or UTC)", name))
+		return time.UTC
+	}
+	return loc
+}
+
+func (r *reader) level(key string) slog.Level {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(r.str(key, "info"))); err != nil {
+		r.fail(key, "must be debug, info, warn or error")
+	}
+	return l
+}
+
+func (r *reader) oneOf(key, def string, allowed ...string) string {
+	v := strings.ToLower(r.str(key, def))
+	if !contains(allowed, v) {
+		r.fail(key, fmt.Sprintf("%q must be one of %s", v, strings.Join(allowed, ", ")))
+	}
+	return v
+}
+
+func (r *reader) snowflake(key string) string {
+	v, ok := r.get(key)
+	if ok && !isSnowflake(v) {
+		r.fail(key, fmt.Sprintf("%q is not a Discord ID (digits only)", v))
+	}
+	return v
+}
+
+func (r *reader) snowflakes(key string) []string {
+	v, ok := r.get(key)
+	if !ok {
+		return nil
+	}
+	var out []string
+	for _, s := range strings.Split(v, ",") {
+		s = strings.TrimSpace(s)
+		if s == "" {
+			continue
+		}
+		if !isSnowflake(s) {
+			r.fail(key, fmt.Sprintf("%q is not a Discord ID (digits only)", s))
+			return nil
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// isSnowflake reports whether s looks like a Discord ID.
+func isSnowflake(s string) bool {
+	if s == "" || len(s) > 20 {
+		return false
+	}
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}

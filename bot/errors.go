@@ -1,0 +1,59 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+
+	openai "github.com/sashabaranov/go-openai"
+)
+
+// Errors with a fixed user-facing meaning.
+var (
+	errUnknownCommand = errors.New("unknown command")
+)
+
+// UserMessage turns an error into the words a Discord user sees; the full
+// error goes to the log, never to the user.
+func UserMessage(err error) string {
+	var apiErr *openai.APIError
+	var reqErr *openai.RequestError
+	var netErr net.Error
+	switch {
+	case errors.Is(err, errUnknownCommand):
+		return "❓ I don't know that command. It may have been removed; try `/help`."
+	case errors.Is(err, context.DeadlineExceeded):
+		return "⏱️ The AI provider took too long to answer. Please try again in a moment."
+	case errors.Is(err, context.Canceled):
+		return "⏹️ Stopped."
+	case errors.As(err, &apiErr):
+		return providerMessage(apiErr.HTTPStatusCode, fmt.Sprint(apiErr.Code), apiErr.Type)
+	case errors.As(err, &reqErr):
+		return providerMessage(reqErr.HTTPStatusCode, "", "")
+	case errors.As(err, &netErr):
+		return "🔌 I can't reach the AI provider right now. Please try again in a few minutes."
+	}
+	return "⚠️ Something went wrong on my side. Please try again; if it keeps happening, tell the bot's owner."
+}
+
+func providerMessage(status int, code, typ string) string {
+	switch {
+	case code == "insufficient_quota" || typ == "insufficient_quota":
+		return "💳 The bot's AI account is out of credit. Please tell the bot's owner; retrying won't help."
+	case code == "context_length_exceeded":
+		return "📚 Our conversation is too long for this model. Use `/reset` to start fresh."
+	case code == "model_not_found" || status == http.StatusNotFound:
+		return "🤷 The model I'm set to use isn't available from the provider. Pick another model, or tell the bot's owner."
+	case status == http.StatusTooManyRequests:
+		return "🐢 The AI provider is rate-limiting me. Please wait a minute and try again."
+	case status == http.StatusUnauthorized || status == http.StatusForbidden:
+		return "🔑 The bot's AI key was refused. Please tell the bot's owner."
+	case status >= 500:
+		return "🔌 The AI provider is having trouble right now. Please try again in a few minutes."
+	case status == http.StatusBadRequest:
+		return "🚫 The AI provider refused this request. Try rephrasing, or use `/reset` to start fresh."
+	}
+	return "⚠️ The AI provider returned an error. Please try again later."
+}

@@ -1,0 +1,236 @@
+package openaitest
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	openai "github.com/sashabaranov/go-openai"
+)
+
+func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.Key != "" && r.Header.Get("Authorization") != "Bearer "+s.Key {
+		writeError(w, http.StatusUnauthorized, "invalid_request_error", "invalid_api_key", "Incorrect API key provided.")
+		return
+	}
+	switch {
+	case r.Method == http.MethodGet && r.URL.Path == "/v1/models":
+		s.listModels(w)
+	case r.Method == http.MethodPost && r.URL.Path == "/v1/chat/completions":
+		s.chat(w, r)
+	default:
+		writeError(w, http.StatusNotFound, "invalid_request_error", "unknown_url", "Unknown request URL: "+r.Method+" "+r.URL.Path)
+	}
+}
+
+func (s *Server) listModels(w http.ResponseWriter) {
+	models := s.Models
+	if len(models) == 0 {
+		models = []string{"gpt-4o-mini"}
+	}
+	list := openai.ModelsList{}
+	for _, m := range models {
+		list.Models = append(list.Models, openai.Model{ID: m, Object: "model", OwnedBy: "openai"})
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(list)
+}
+
+func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
+	raw, err := io.ReadAll(io.LimitReader(r.Body, 64<<20))
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "invalid_request_error", "", "could not read body")
+		return
+	}
+	rec := Request{Raw: raw, Time: time.Now()}
+	sw := &statusWriter{ResponseWriter: w}
+	defer func() {
+		rec.Status = sw.status
+		if rec.Status == 0 {
+			rec.Status = http.StatusOK
+		}
+		s.record(rec)
+	}()
+	if err := json.Unmarshal(raw, &rec.Chat); err != nil {
+		writeError(sw, http.StatusBadRequest, "invalid_request_error", "", "We could not parse the JSON body of your request.")
+		return
+	}
+	if e := s.validate(raw, rec.Chat); e != nil {
+		writeError(sw, e.status, "invalid_request_error", e.code, e.msg)
+		return
+	}
+	reply := s.next(rec.Chat)
+	if reply.Status != 0 {
+		if reply.RetryAfter != "" {
+			sw.Header().Set("Retry-After", reply.RetryAfter)
+		}
+		writeError(sw, reply.Status, reply.ErrType, reply.ErrCode, reply.ErrMessage)
+		return
+	}
+	usage := reply.usage(rec.Chat)
+	if rec.Chat.Stream {
+		withUsage := rec.Chat.StreamOptions != nil && rec.Chat.StreamOptions.IncludeUsage && !reply.NoUsage
+		s.stream(sw, r, rec.Chat.Model, reply, usage, withUsage)
+		return
+	}
+	msg := openai.ChatCompletionMessage{Role: openai.ChatMessageRoleAssistant, Content: reply.Text, ToolCalls: reply.ToolCalls}
+	finish := openai.FinishReasonStop
+	if len(reply.ToolCalls) > 0 {
+		finish = openai.FinishReasonToolCalls
+	}
+	resp := openai.ChatCompletionResponse{
+		ID: "chatcmpl-fake", Object: "chat.completion", Created: time.Now().Unix(), Model: rec.Chat.Model,
+		Choices: []openai.ChatCompletionChoice{{Index: 0, Message: msg, FinishReason: finish}},
+	}
+	if !reply.NoUsage {
+		resp.Usage = usage
+	}
+	sw.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(sw).Encode(resp)
+}
+
+// usage is what the reply reports: its own, or about four characters a
+// token for prompt and answer.
+func (r Reply) usage(req openai.ChatCompletionRequest) openai.Usage {
+	if r.Usage != nil {
+		return *r.Usage
+	}
+	in := 0
+	for _, m := range req.Messages {
+		in += len(m.Content)
+		for _, p := range m.MultiContent {
+			in += len(p.Text)
+		}
+	}
+	u := openai.Usage{PromptTokens: in/4 + 1, CompletionTokens: len(r.Text)/4 + 1}
+	u.TotalTokens = u.PromptTokens + u.CompletionTokens
+	return u
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// stream sends the reply as server-sent events, the way the API does.
+func (s *Server) stream(w *statusWriter, r *http.Request, model string, reply Reply, usage openai.Usage, withUsage bool) {
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-cache")
+	w.WriteHeader(http.StatusOK)
+	send := func(v any) bool {
+		b, _ := json.Marshal(v)
+		if _, err := fmt.Fprintf(w, "data: %s\n\n", b); err != nil {
+			return false
+		}
+		w.Flush()
+		return true
+	}
+	chunk := func(delta openai.ChatCompletionStreamChoiceDelta, finish openai.FinishReason) openai.ChatCompletionStreamResponse {
+		return openai.ChatCompletionStreamResponse{
+			ID: "chatcmpl-fake", Object: "chat.completion.chunk", Created: time.Now().Unix(), Model: model,
+			Choices: []openai.ChatCompletionStreamChoice{{Index: 0, Delta: delta, FinishReason: finish}},
+		}
+	}
+	pieces := splitRunes(reply.Text, reply.ChunkSize)
+	sent := 0
+	// fault reports whether a scripted fault ended the stream after sent chunks.
+	fault := func() bool {
+		switch {
+		case reply.CutAfter > 0 && sent >= reply.CutAfter:
+			panic(http.ErrAbortHandler) // the connection just drops
+		case reply.MalformedAfter > 0 && sent >= reply.MalformedAfter:
+			_, _ = fmt.Fprint(w, "data: {\"id\": \"chatcmpl-fake\", \"choices\": [{\"delta\": {\"content\": \n\n")
+			w.Flush()
+			return true
+		case reply.ErrorAfter > 0 && sent >= reply.ErrorAfter:
+			_, _ = fmt.Fprint(w, `data: {"error": {"message": "The server had an error processing your request.", "type": "server_error", "param": null, "code": null}}`+"\n\n")
+			w.Flush()
+			return true
+		}
+		return false
+	}
+	if !send(chunk(openai.ChatCompletionStreamChoiceDelta{Role: openai.ChatMessageRoleAssistant}, "")) {
+		return
+	}
+	for _, p := range pieces {
+		if fault() {
+			return
+		}
+		if reply.ChunkDelay > 0 {
+			select {
+			case <-time.After(reply.ChunkDelay):
+			case <-r.Context().Done():
+				return
+			}
+		}
+		if !send(chunk(openai.ChatCompletionStreamChoiceDelta{Content: p}, "")) {
+			return
+		}
+		sent++
+	}
+	if fault() {
+		return
+	}
+	finish := openai.FinishReasonStop
+	for i, tc := range reply.ToolCalls {
+		idx := i
+		tc.Index = &idx
+		if !send(chunk(openai.ChatCompletionStreamChoiceDelta{ToolCalls: []openai.ToolCall{tc}}, "")) {
+			return
+		}
+		finish = openai.FinishReasonToolCalls
+	}
+	if !send(chunk(openai.ChatCompletionStreamChoiceDelta{}, finish)) {
+		return
+	}
+	if withUsage {
+		u := usage
+		send(openai.ChatCompletionStreamResponse{ID: "chatcmpl-fake", Object: "chat.completion.chunk",
+			Created: time.Now().Unix(), Model: model, Choices: []openai.ChatCompletionStreamChoice{}, Usage: &u})
+	}
+	_, _ = fmt.Fprint(w, "data: [DONE]\n\n")
+	w.Flush()
+}
+
+func splitRunes(s string, size int) []string {
+	if size <= 0 {
+		size = 8
+	}
+	var out []string
+	rs := []rune(s)
+	for len(rs) > 0 {
+		n := min(size, len(rs))
+		out = append(out, string(rs[:n]))
+		rs = rs[n:]
+	}
+	return out
+}
+
+// IsReasoningModel reports whether the API treats model as a reasoning
+// model (o1, o3, o4-mini, gpt-5 family), which refuses max_tokens and any
+// temperature or top_p other than 1.
+func IsReasoningModel(model string) bool {
+	m := strings.ToLower(model)
+	for _, p := range []string{"o1", "o3", "o4-mini", "gpt-5"} {
+		if m == p || strings.HasPrefix(m, p+"-") {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,30 @@
+package bot
+
+import (
+	"errors"
+
+	"github.com/bwmarrin/discordgo"
+)
+
+// respondEphemeral answers an interaction with a message only the user sees.
+func (b *Bot) respondEphemeral(i *discordgo.Interaction, content string) error {
+	return b.dg.InteractionRespond(i, &discordgo.InteractionResponse{
+		Type: discordgo.InteractionResponseChannelMessageWithSource,
+		Data: &discordgo.InteractionResponseData{Content: content, Flags: discordgo.MessageFlagsEphemeral},
+	})
+}
+
+// replyError tells the user what went wrong: as the interaction's answer
+// if none was sent yet, else by editing the deferred answer.
+func (b *Bot) replyError(i *discordgo.Interaction, err error) {
+	msg := UserMessage(err)
+	if rerr := b.respondEphemeral(i, msg); rerr != nil {
+		var re *discordgo.RESTError
+		if errors.As(rerr, &re) && re.Message != nil && re.Message.Code == 40060 {
+			if _, rerr = b.dg.InteractionResponseEdit(i, &discordgo.WebhookEdit{Content: &msg}); rerr == nil {
+				return
+			}
+		}
+		b.log.Warn("could not send error reply", "err", rerr)
+	}
+}

@@ -1,0 +1,160 @@
+// Command discordgpt is a self-hosted ChatGPT bot for Discord that keeps all
+// its data in one bbolt file. main only wires: configuration, logging,
+// signals and subcommands; the work is in bot/, store/ and files/.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime/debug"
+	"syscall"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+	"github.com/discordgpt/discordgpt/bot"
+)
+
+// version is set at build time with -ldflags "-X main.version=v1.2.3".
+var version = ""
+
+const usage = `discordgpt: a self-hosted ChatGPT bot for Discord.
+
+Usage:
+  discordgpt [serve]       run the bot (the default)
+  discordgpt check         validate the configuration and try Discord and the AI provider
+  discordgpt backup PATH   write a consistent copy of the database to PATH (a file or a folder)
+  discordgpt version       print the version
+  discordgpt -h            print this help
+
+Configuration comes from the environment and from a .env file in the
+working directory (real environment variables win). See README.md for
+every variable; DISCORD_TOKEN is required.
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run is main with its exit status returned: 0 ok, 1 failure, 2 bad usage
+// or configuration.
+func run(args []string, stdout, stderr io.Writer) int {
+	cmd := "serve"
+	if len(args) > 0 {
+		cmd = args[0]
+	}
+	switch cmd {
+	case "-h", "--help", "help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	case "version", "--version":
+		fmt.Fprintln(stdout, "discordgpt", buildVersion())
+		return 0
+	case "serve", "check", "backup":
+	default:
+		fmt.Fprintf(stderr, "discordgpt: unknown command %q\n\n%s", cmd, usage)
+		return 2
+	}
+	dotenv, err := bot.ReadDotEnv(".env")
+	if err != nil {
+		fmt.Fprintln(stderr, "discordgpt:", err)
+		return 2
+	}
+	env := bot.EnvWithDotEnv(dotenv)
+	if cmd == "backup" {
+		return backup(args[1:], env, stdout, stderr)
+	}
+	if len(args) > 1 {
+		fmt.Fprintf(stderr, "discordgpt: %s takes no arguments\n", cmd)
+		return 2
+	}
+	cfg, err := bot.LoadConfig(env)
+	if err != nil {
+		fmt.Fprintln(stderr, "discordgpt: config:", err)
+		return 2
+	}
+	log := newLogger(cfg, stderr)
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	if cmd == "check" {
+		if err := bot.Check(ctx, cfg, stdout); err != nil {
+			fmt.Fprintln(stderr, "discordgpt: check:", err)
+			return 1
+		}
+		return 0
+	}
+	log.Info("starting discordgpt", "version", buildVersion(), "data_dir", cfg.DataDir)
+	if err := bot.Run(ctx, cfg, log); err != nil {
+		fmt.Fprintln(stderr, "discordgpt:", err)
+		return 1
+	}
+	log.Info("stopped")
+	return 0
+}
+
+// backup copies the database without the rest of the configuration, so it
+// works with only DATA_DIR set.
+func backup(args []string, env bot.Lookup, stdout, stderr io.Writer) int {
+	if len(args) != 1 || args[0] == "" {
+		fmt.Fprintln(stderr, "discordgpt: usage: discordgpt backup PATH")
+		return 2
+	}
+	dataDir := "./data"
+	if v, ok := env("DATA_DIR"); ok && v != "" {
+		dataDir = v
+	}
+	db, err := bot.OpenStore(dataDir, true)
+	if err != nil {
+		fmt.Fprintln(stderr, "discordgpt: backup:", err)
+		return 1
+	}
+	defer db.Close()
+	dest := args[0]
+	if st, err := os.Stat(dest); err == nil && st.IsDir() {
+		dest = filepath.Join(dest, "discordgpt-"+time.Now().UTC().Format("20060102-150405")+".db")
+	}
+	n, err := db.Backup(dest)
+	if err != nil {
+		fmt.Fprintln(stderr, "discordgpt: backup:", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "backup: wrote %d bytes to %s\n", n, dest)
+	return 0
+}
+
+// newLogger sets up slog once, and routes discordgo's own log lines to it.
+func newLogger(cfg bot.Config, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	var h slog.Handler = slog.NewTextHandler(w, opts)
+	if cfg.LogFormat == "json" {
+		h = slog.NewJSONHandler(w, opts)
+	}
+	log := slog.New(h)
+	slog.SetDefault(log)
+	dlog := log.With("component", "discordgo")
+	discordgo.Logger = func(level, _ int, format string, a ...any) {
+		l := slog.LevelDebug
+		switch level {
+		case discordgo.LogError:
+			l = slog.LevelError
+		case discordgo.LogWarning:
+			l = slog.LevelWarn
+		}
+		dlog.Log(context.Background(), l, fmt.Sprintf(format, a...))
+	}
+	return log
+}
+
+func buildVersion() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "dev"
+}
