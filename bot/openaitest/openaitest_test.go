@@ -213,7 +213,7 @@ func TestChat_RefusesWhatTheAPIRefuses(t *testing.T) {
 	user := `"messages":[{"role":"user","content":"hi"}]`
 	cases := []struct {
 		name, body, want string
-		status            int
+		status           int
 	}{
 		{"stream_options without stream", `{"model":"gpt-4o-mini",` + user + `,"stream_options":{"include_usage":true}}`, "stream_options", 400},
 		{"max_tokens on reasoning", `{"model":"o4-mini",` + user + `,"max_tokens":10}`, "unsupported_parameter", 400},
