@@ -63,6 +63,13 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	reply := s.next(rec.Chat)
+	if reply.Delay > 0 {
+		select {
+		case <-time.After(reply.Delay):
+		case <-r.Context().Done():
+			return
+		}
+	}
 	if reply.Status != 0 {
 		if reply.RetryAfter != "" {
 			sw.Header().Set("Retry-After", reply.RetryAfter)

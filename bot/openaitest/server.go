@@ -42,6 +42,8 @@ type Reply struct {
 	// ChunkSize is how many characters (runes) each streamed chunk holds;
 	// 0 means 8.
 	ChunkSize int
+	// Delay is slept before the answer starts (plain or streamed).
+	Delay time.Duration
 	// ChunkDelay is slept before each streamed chunk.
 	ChunkDelay time.Duration
 	// Usage overrides the reported usage; nil computes it from the text.

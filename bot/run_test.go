@@ -1,0 +1,193 @@
+package bot_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+	"github.com/discordgpt/discordgpt/bot"
+	"github.com/discordgpt/discordgpt/bot/discordtest"
+	"github.com/discordgpt/discordgpt/bot/openaitest"
+	"github.com/discordgpt/discordgpt/store"
+	openai "github.com/sashabaranov/go-openai"
+)
+
+// harness is a bot running in-process against both fakes.
+type harness struct {
+	fake    *discordtest.Server
+	ai      *openaitest.Server
+	dataDir string
+	cfg     bot.Config
+	cancel  context.CancelFunc
+	done    chan error
+}
+
+// startBot runs bot.Run in-process with a fresh DATA_DIR and waits until it
+// is connected and has registered its commands.
+func startBot(t *testing.T, adjust func(*bot.Config)) *harness {
+	t.Helper()
+	fake := discordtest.New(t)
+	ai := openaitest.New(t)
+	h := &harness{fake: fake, ai: ai, dataDir: t.TempDir(), done: make(chan error, 1)}
+	cfg, err := bot.LoadConfig(func(k string) (string, bool) {
+		v, ok := env(fake, ai, h.dataDir)[k]
+		return v, ok
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if adjust != nil {
+		adjust(&cfg)
+	}
+	h.cfg = cfg
+	ctx, cancel := context.WithCancel(context.Background())
+	h.cancel = cancel
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if testing.Verbose() {
+		log = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	go func() { h.done <- bot.Run(ctx, cfg, log) }()
+	t.Cleanup(func() { h.stop(t) })
+	if !fake.WaitFor(20*time.Second, func() bool { return fake.Gateway().Connected && len(fake.Commands("global")) > 0 }) {
+		t.Fatal("bot never connected and registered its commands")
+	}
+	return h
+}
+
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) { w.t.Log(string(p)); return len(p), nil }
+
+// stop cancels Run and waits for it to return.
+func (h *harness) stop(t *testing.T) {
+	t.Helper()
+	if h.cancel == nil {
+		return
+	}
+	h.cancel()
+	h.cancel = nil
+	select {
+	case err := <-h.done:
+		if err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("Run did not return after cancel")
+	}
+}
+
+func TestRun_ShutdownLetsRunningHandlerFinish(t *testing.T) {
+	h := startBot(t, nil)
+	h.ai.Enqueue(openaitest.Reply{Text: "worth the wait", Delay: 1500 * time.Millisecond})
+	q := mention(h.fake, "51", "600", "slow one")
+	if !h.ai.WaitRequests(1, 10*time.Second) {
+		t.Fatal("model never asked")
+	}
+	h.stop(t) // signal arrives while the answer is being generated
+	msgs := h.fake.ChannelMessages("600")
+	if len(msgs) != 2 || msgs[1].Content != "worth the wait" || msgs[1].MessageReference.MessageID != q.ID {
+		t.Fatalf("channel after shutdown = %+v", msgs)
+	}
+	db := h.openStoreAfterStop(t)
+	if hist, _ := db.History("51", 0); len(hist) != 2 {
+		t.Fatalf("history after shutdown = %+v", hist)
+	}
+}
+
+func TestRun_AnswersOnlyWhatIsForIt(t *testing.T) {
+	h := startBot(t, nil)
+	f := h.fake
+	guild := discordtest.DefaultGuildID
+	// Not for the bot: @everyone alone, another bot, a webhook, the bot itself, a plain message.
+	f.SendMessage(&discordgo.Message{GuildID: guild, ChannelID: "1", Author: &discordgo.User{ID: "61"}, Content: "@everyone hi", MentionEveryone: true})
+	f.SendMessage(&discordgo.Message{GuildID: guild, ChannelID: "1", Author: &discordgo.User{ID: "62", Bot: true},
+		Content: "<@" + f.BotUser.ID + "> hi", Mentions: []*discordgo.User{&f.BotUser}})
+	f.SendMessage(&discordgo.Message{GuildID: guild, ChannelID: "1", Author: &discordgo.User{ID: "63"}, WebhookID: "5",
+		Content: "<@" + f.BotUser.ID + "> hi", Mentions: []*discordgo.User{&f.BotUser}})
+	f.SendMessage(&discordgo.Message{GuildID: guild, ChannelID: "1", Author: &f.BotUser, Content: "my own message"})
+	f.SendMessage(&discordgo.Message{GuildID: guild, ChannelID: "1", Author: &discordgo.User{ID: "64"}, Content: "just chatting"})
+	// For the bot: a DM, and a reply to one of its messages.
+	dm := f.SendMessage(&discordgo.Message{ChannelID: "2", Author: &discordgo.User{ID: "65"}, Content: "in a DM"})
+	if r := botReplyTo(t, f, dm); r.Content != "echo: in a DM" {
+		t.Fatalf("DM reply = %q", r.Content)
+	}
+	mine := botReplyTo(t, f, dm)
+	reply := f.SendMessage(&discordgo.Message{GuildID: guild, ChannelID: "2", Author: &discordgo.User{ID: "65"}, Content: "follow-up",
+		MessageReference: &discordgo.MessageReference{MessageID: mine.ID}, ReferencedMessage: &mine})
+	if r := botReplyTo(t, f, reply); r.Content != "echo: follow-up" {
+		t.Fatalf("reply-to-bot reply = %q", r.Content)
+	}
+	if n := len(h.ai.Requests()); n != 2 {
+		t.Fatalf("model asked %d times, want 2 (only the DM and the reply)", n)
+	}
+	if msgs := f.ChannelMessages("1"); len(msgs) != 5 {
+		t.Fatalf("bot wrote in channel 1: %+v", msgs)
+	}
+}
+
+func TestRun_EmptyMentionAndProviderError(t *testing.T) {
+	h := startBot(t, nil)
+	q := mention(h.fake, "71", "3", "")
+	if r := botReplyTo(t, h.fake, q); r.Content == "" || len(h.ai.Requests()) != 0 {
+		t.Fatalf("empty mention: reply %q, %d model calls", r.Content, len(h.ai.Requests()))
+	}
+	h.ai.Enqueue(openaitest.QuotaExceeded)
+	q = mention(h.fake, "71", "3", "anything")
+	quota := &openai.APIError{HTTPStatusCode: 429, Code: "insufficient_quota"}
+	if r := botReplyTo(t, h.fake, q); r.Content != bot.UserMessage(quota) || !strings.Contains(r.Content, "out of credit") {
+		t.Fatalf("quota reply = %q", r.Content)
+	}
+	db := h.openStoreAfterStop(t)
+	if hist, _ := db.History("71", 0); len(hist) != 0 {
+		t.Fatalf("failed exchange was stored: %+v", hist)
+	}
+}
+
+// openStoreAfterStop stops the bot and opens its database read-only.
+func (h *harness) openStoreAfterStop(t *testing.T) *store.DB {
+	t.Helper()
+	h.stop(t)
+	db, err := bot.OpenStore(h.dataDir, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if err := db.Check(); err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
+func contains(s, sub string) bool { return strings.Contains(s, sub) }
+
+func TestRun_HelpCommand(t *testing.T) {
+	h := startBot(t, nil)
+	i := h.fake.SendInteraction(&discordgo.Interaction{
+		Type: discordgo.InteractionApplicationCommand, GuildID: discordtest.DefaultGuildID,
+		Member: &discordgo.Member{User: &discordgo.User{ID: "81"}},
+		Data:   discordgo.ApplicationCommandInteractionData{Name: "help"},
+	})
+	var msgs []discordgo.Message
+	if !h.fake.WaitFor(10*time.Second, func() bool { msgs = h.fake.InteractionMessages(i.ID); return len(msgs) == 1 }) {
+		t.Fatal("no answer to /help")
+	}
+	if msgs[0].Flags&discordgo.MessageFlagsEphemeral == 0 {
+		t.Error("/help answer is not ephemeral")
+	}
+	for _, c := range h.fake.Commands("global") {
+		if !contains(msgs[0].Content, "/"+c.Name) {
+			t.Errorf("/help does not list /%s", c.Name)
+		}
+	}
+	unknown := h.fake.SendInteraction(&discordgo.Interaction{
+		Type: discordgo.InteractionApplicationCommand, User: &discordgo.User{ID: "81"},
+		Data: discordgo.ApplicationCommandInteractionData{Name: "no_such_command"},
+	})
+	if !h.fake.WaitFor(10*time.Second, func() bool { return len(h.fake.InteractionMessages(unknown.ID)) == 1 }) {
+		t.Fatal("no answer to an unknown command")
+	}
+}
