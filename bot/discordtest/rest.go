@@ -21,17 +21,28 @@ const (
 	MaxFileBytes    = 10 << 20
 )
 
-// statusWriter remembers the status a handler wrote.
+// statusWriter calls onHeader with the status before the response can
+// reach the client, so a request is recorded before its caller sees the
+// answer.
 type statusWriter struct {
 	http.ResponseWriter
-	status int
+	status   int
+	onHeader func(status int)
 }
 
 func (w *statusWriter) WriteHeader(code int) {
 	if w.status == 0 {
 		w.status = code
+		w.onHeader(code)
 	}
 	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(p []byte) (int, error) {
+	if w.status == 0 {
+		w.WriteHeader(http.StatusOK)
+	}
+	return w.ResponseWriter.Write(p)
 }
 
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
@@ -39,17 +50,16 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveAttachment(w, r)
 		return
 	}
-	sw := &statusWriter{ResponseWriter: w}
 	req := Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Header: r.Header.Clone(), Time: time.Now()}
+	sw := &statusWriter{ResponseWriter: w, onHeader: func(status int) {
+		rec := req // req's body and files are filled in before any answer
+		rec.Status = status
+		s.record(rec)
+	}}
 	defer func() {
 		if sw.status == 0 {
-			sw.status = http.StatusOK
+			sw.WriteHeader(http.StatusOK)
 		}
-		req.Status = sw.status
-		s.mu.Lock()
-		s.requests = append(s.requests, req)
-		s.notify()
-		s.mu.Unlock()
 	}()
 	body, err := io.ReadAll(http.MaxBytesReader(sw, r.Body, MaxRequestBytes))
 	if err != nil {

@@ -67,9 +67,13 @@ type Server struct {
 	// first response is accepted (Discord: 3 seconds).
 	InteractionDeadline time.Duration
 
+	// evMu guards the recorded requests and the change signal; it may be
+	// taken while mu is held, never the other way round.
+	evMu     sync.Mutex
+	changed  chan struct{}
+	requests []Request
+
 	mu        sync.Mutex
-	changed   chan struct{}
-	requests  []Request
 	gw        gateway
 	messages  map[string]*discordgo.Message // by message ID
 	order     []string                      // message IDs in creation order
@@ -131,10 +135,20 @@ func (s *Server) NewID() string {
 	return s.newID()
 }
 
-// notify wakes every waiter; call with s.mu held.
+// notify wakes every waiter.
 func (s *Server) notify() {
+	s.evMu.Lock()
+	defer s.evMu.Unlock()
 	close(s.changed)
 	s.changed = make(chan struct{})
+}
+
+// record adds a request to the log.
+func (s *Server) record(r Request) {
+	s.evMu.Lock()
+	s.requests = append(s.requests, r)
+	s.evMu.Unlock()
+	s.notify()
 }
 
 // WaitFor polls cond (called with no lock held) each time the fake's state
@@ -143,9 +157,9 @@ func (s *Server) WaitFor(timeout time.Duration, cond func() bool) bool {
 	deadline := time.NewTimer(timeout)
 	defer deadline.Stop()
 	for {
-		s.mu.Lock()
+		s.evMu.Lock()
 		ch := s.changed
-		s.mu.Unlock()
+		s.evMu.Unlock()
 		if cond() {
 			return true
 		}
@@ -160,8 +174,8 @@ func (s *Server) WaitFor(timeout time.Duration, cond func() bool) bool {
 
 // Requests returns a copy of every recorded REST request, oldest first.
 func (s *Server) Requests() []Request {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.evMu.Lock()
+	defer s.evMu.Unlock()
 	return append([]Request(nil), s.requests...)
 }
 
@@ -179,8 +193,8 @@ func (s *Server) RequestsTo(method, part string) []Request {
 
 // Reset forgets recorded requests (state such as messages stays).
 func (s *Server) Reset() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.evMu.Lock()
+	defer s.evMu.Unlock()
 	s.requests = nil
 }
 

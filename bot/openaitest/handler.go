@@ -47,14 +47,18 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 	}
 	rec := Request{Raw: raw, Time: time.Now()}
 	sw := &statusWriter{ResponseWriter: w}
+	decodeErr := json.Unmarshal(raw, &rec.Chat)
+	// Recorded on arrival, so a test sees the request as soon as the
+	// client could; the status is filled in when the answer is done.
+	idx := s.record(rec)
 	defer func() {
-		rec.Status = sw.status
-		if rec.Status == 0 {
-			rec.Status = http.StatusOK
+		status := sw.status
+		if status == 0 {
+			status = http.StatusOK
 		}
-		s.record(rec)
+		s.setStatus(idx, status)
 	}()
-	if err := json.Unmarshal(raw, &rec.Chat); err != nil {
+	if decodeErr != nil {
 		writeError(sw, http.StatusBadRequest, "invalid_request_error", "", "We could not parse the JSON body of your request.")
 		return
 	}

@@ -27,7 +27,7 @@ type Request struct {
 	Chat openai.ChatCompletionRequest
 	// Raw is the JSON body as sent.
 	Raw []byte
-	// Status is what the fake answered.
+	// Status is what the fake answered; 0 while the answer is under way.
 	Status int
 	Time   time.Time
 }
@@ -193,10 +193,24 @@ func (s *Server) next(req openai.ChatCompletionRequest) Reply {
 	return s.respond(req)
 }
 
-func (s *Server) record(r Request) {
+// record adds a request and returns its index.
+func (s *Server) record(r Request) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.requests = append(s.requests, r)
+	s.notify()
+	return len(s.requests) - 1
+}
+
+func (s *Server) setStatus(idx, status int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.requests[idx].Status = status
+	s.notify()
+}
+
+// notify wakes waiters; call with s.mu held.
+func (s *Server) notify() {
 	close(s.changed)
 	s.changed = make(chan struct{})
 }
