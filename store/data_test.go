@@ -1,0 +1,94 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+)
+
+func TestStore_Settings(t *testing.T) {
+	db := openTest(t)
+	if s, err := db.Settings("5"); err != nil || s.Model != "" {
+		t.Fatalf("fresh = %+v, %v", s, err)
+	}
+	if err := db.SetModel("5", "gpt-4o"); err != nil {
+		t.Fatal(err)
+	}
+	if s, _ := db.Settings("5"); s.Model != "gpt-4o" {
+		t.Fatalf("model = %q", s.Model)
+	}
+	if err := db.SetModel("x", "m"); !errors.Is(err, ErrBadUserID) {
+		t.Fatalf("bad id: %v", err)
+	}
+}
+
+func TestStore_RecordExchangeAndUsage(t *testing.T) {
+	db := openTest(t)
+	ex := Exchange{
+		Messages: []Message{{Role: RoleUser, Content: "q"}, {Role: RoleAssistant, Content: "a"}},
+		Usage:    Usage{Model: "gpt-4o", InputTokens: 10, OutputTokens: 5, Requests: 1, CostUSD: 0.5},
+	}
+	for i := 0; i < 2; i++ {
+		if _, err := db.RecordExchange("9", ex); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.AddUsage("9", Usage{Model: "o4-mini", InputTokens: 1, Requests: 1, CostUSD: 2, Estimated: true}); err != nil {
+		t.Fatal(err)
+	}
+	u, err := db.UserUsage("9")
+	if err != nil || len(u) != 2 {
+		t.Fatalf("usage = %+v, %v", u, err)
+	}
+	if u[0].Model != "o4-mini" || !u[0].Estimated || u[1].InputTokens != 20 || u[1].OutputTokens != 10 || u[1].Requests != 2 || u[1].CostUSD != 1.0 {
+		t.Fatalf("usage = %+v", u)
+	}
+	ex.Valid = func() bool { return false }
+	if _, err := db.RecordExchange("9", ex); !errors.Is(err, ErrStale) {
+		t.Fatalf("stale exchange: %v", err)
+	}
+	if n, _ := db.HistoryLen("9"); n != 4 {
+		t.Fatalf("stale exchange was written: %d messages", n)
+	}
+}
+
+func TestStore_FilesEvictAndExpire(t *testing.T) {
+	db := openTest(t)
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := 0; i < 5; i++ {
+		m := FileMeta{ID: fmt.Sprintf("f%d", i), UserID: "3", Name: "n", UploadedAt: t0.Add(time.Duration(i) * time.Minute),
+			ExpiresAt: t0.Add(time.Duration(i) * time.Hour)}
+		ev, err := db.AddFile(m, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := max(0, i-2); i >= 3 && (len(ev) != 1 || ev[0].ID != fmt.Sprintf("f%d", want-1)) {
+			t.Fatalf("add f%d evicted %+v", i, ev)
+		}
+	}
+	fs, _ := db.Files("3")
+	if len(fs) != 3 || fs[0].ID != "f4" || fs[2].ID != "f2" {
+		t.Fatalf("files = %+v", fs)
+	}
+	if _, err := db.File("3", "f0"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("evicted file still there: %v", err)
+	}
+	if _, err := db.File("4", "f4"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("another user's file visible: %v", err)
+	}
+	gone, err := db.DeleteExpiredFiles(t0.Add(3 * time.Hour))
+	if err != nil || len(gone) != 2 {
+		t.Fatalf("expired = %+v, %v", gone, err)
+	}
+	if m, err := db.DeleteFile("3", "f4"); err != nil || m.ID != "f4" {
+		t.Fatalf("delete = %+v, %v", m, err)
+	}
+	if _, err := db.DeleteFile("3", "f4"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("second delete: %v", err)
+	}
+	n := 0
+	if err := db.AllFiles(func(FileMeta) { n++ }); err != nil || n != 0 {
+		t.Fatalf("left: %d, %v", n, err)
+	}
+}

@@ -1,0 +1,111 @@
+package store
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Exchange is one answered question: the messages to append and what the
+// call cost. It is stored in one transaction.
+type Exchange struct {
+	Messages []Message
+	// Usage is added to the user's statistics for Usage.Model; a zero
+	// Requests count means no usage is recorded.
+	Usage Usage
+	// Valid, if set, is called inside the transaction; returning false
+	// drops the exchange (for example because the user reset their data
+	// while the answer was being generated).
+	Valid func() bool
+}
+
+// ErrStale means an exchange was dropped because Valid returned false.
+var ErrStale = fmt.Errorf("exchange is stale: the user's data was reset meanwhile")
+
+// RecordExchange appends the exchange's messages and adds its usage to the
+// user's per-model statistics in one transaction.
+func (db *DB) RecordExchange(userID string, ex Exchange) ([]Message, error) {
+	msgs := append([]Message(nil), ex.Messages...)
+	err := db.bolt.Update(func(tx *bolt.Tx) error {
+		if ex.Valid != nil && !ex.Valid() {
+			return ErrStale
+		}
+		if err := appendMessages(tx, userID, msgs); err != nil {
+			return err
+		}
+		if ex.Usage.Requests > 0 {
+			return addUsage(tx, userID, ex.Usage)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("record exchange: %w", err)
+	}
+	return msgs, nil
+}
+
+// AddUsage adds usage to the user's statistics for usage.Model on its own,
+// for a call whose answer is not stored (a failed or stopped stream).
+func (db *DB) AddUsage(userID string, u Usage) error {
+	err := db.bolt.Update(func(tx *bolt.Tx) error { return addUsage(tx, userID, u) })
+	if err != nil {
+		return fmt.Errorf("add usage: %w", err)
+	}
+	return nil
+}
+
+func addUsage(tx *bolt.Tx, userID string, u Usage) error {
+	ub, err := userBucket(tx, userID, true)
+	if err != nil {
+		return err
+	}
+	b := ub.Bucket(bucketStats)
+	var cur Usage
+	if v := b.Get([]byte(u.Model)); v != nil {
+		if err := json.Unmarshal(v, &cur); err != nil {
+			return fmt.Errorf("decode usage: %w", err)
+		}
+	}
+	cur.Model = u.Model
+	cur.InputTokens += u.InputTokens
+	cur.OutputTokens += u.OutputTokens
+	cur.Requests += u.Requests
+	cur.CostUSD += u.CostUSD
+	cur.Estimated = cur.Estimated || u.Estimated
+	v, err := json.Marshal(cur)
+	if err != nil {
+		return err
+	}
+	return b.Put([]byte(u.Model), v)
+}
+
+// UserUsage returns the user's statistics per model, highest cost first.
+func (db *DB) UserUsage(userID string) ([]Usage, error) {
+	var out []Usage
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		ub, err := userBucket(tx, userID, false)
+		if err != nil || ub == nil {
+			return err
+		}
+		return ub.Bucket(bucketStats).ForEach(func(_, v []byte) error {
+			var u Usage
+			if err := json.Unmarshal(v, &u); err != nil {
+				return err
+			}
+			out = append(out, u)
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read usage: %w", err)
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].CostUSD != out[j].CostUSD {
+			return out[i].CostUSD > out[j].CostUSD
+		}
+		return out[i].Model < out[j].Model
+	})
+	return out, nil
+}
