@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/bwmarrin/discordgo"
+	"github.com/discordgpt/discordgpt/files"
 	"github.com/discordgpt/discordgpt/store"
 	openai "github.com/sashabaranov/go-openai"
 )
@@ -30,9 +31,16 @@ type Bot struct {
 	ai  *openai.Client
 	log *slog.Logger
 
-	handlers  handlerGroup
-	botUserID string
-	appID     string
+	files  *files.Dir
+	http   *http.Client
+	prices priceTable
+
+	handlers   handlerGroup
+	botUserID  string
+	appID      string
+	rateLimits rateLimitLog
+	users      userStates
+	seen       seenIDs
 }
 
 // Run connects to Discord and serves until ctx is cancelled, then stops
@@ -51,7 +59,12 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 			log.Error("close database", "err", err)
 		}
 	}()
-	b := &Bot{cfg: cfg, db: db, log: log, ai: newOpenAI(cfg)}
+	fdir, err := files.Open(filepath.Join(cfg.DataDir, "files"))
+	if err != nil {
+		return err
+	}
+	b := &Bot{cfg: cfg, db: db, log: log, ai: newOpenAI(cfg), files: fdir, prices: builtinPrices,
+		http: &http.Client{Timeout: 5 * time.Minute}}
 	b.handlers.init()
 	if err := b.connect(); err != nil {
 		return err
@@ -81,12 +94,12 @@ func OpenStore(dataDir string, readOnly bool) (*store.DB, error) {
 func newOpenAI(cfg Config) *openai.Client {
 	oc := openai.DefaultConfig(cfg.OpenAIKey)
 	oc.BaseURL = cfg.OpenAIBaseURL
-	oc.HTTPClient = &http.Client{Transport: &http.Transport{
+	oc.HTTPClient = &http.Client{Transport: retryAfterTransport{next: &http.Transport{
 		Proxy:                 http.ProxyFromEnvironment,
 		ResponseHeaderTimeout: 2 * time.Minute,
 		IdleConnTimeout:       90 * time.Second,
 		MaxIdleConnsPerHost:   8,
-	}}
+	}}}
 	return openai.NewClientWithConfig(oc)
 }
 
@@ -106,6 +119,7 @@ func (b *Bot) connect() error {
 	dg.AddHandler(func(_ *discordgo.Session, m *discordgo.MessageCreate) {
 		b.handlers.run("message", b.log, func(ctx context.Context) { b.onMessage(ctx, m.Message) })
 	})
+	dg.AddHandler(func(_ *discordgo.Session, rl *discordgo.RateLimit) { b.rateLimits.note(rl.URL) })
 	dg.AddHandler(func(_ *discordgo.Session, i *discordgo.InteractionCreate) {
 		b.handlers.run("interaction", b.log, func(ctx context.Context) { b.onInteraction(ctx, i.Interaction) })
 	})

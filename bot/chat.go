@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -11,12 +12,28 @@ import (
 	openai "github.com/sashabaranov/go-openai"
 )
 
-// historyTurns is how many stored messages go back to the model with a
-// new question.
-const historyTurns = 40
+// Chat limits.
+const (
+	// historyLoad is how many stored messages are read before trimming to
+	// the token budget.
+	historyLoad = 500
+	// generationTimeout bounds one answer.
+	generationTimeout = 5 * time.Minute
+	// maxTokensChat and maxTokensReasoning cap an answer's length.
+	maxTokensChat      = 4096
+	maxTokensReasoning = 16384
+)
 
-// defaultSystemPrompt is the instruction every conversation starts with.
-const defaultSystemPrompt = "You are a helpful assistant in a Discord chat. Answer clearly and concisely; use Markdown that Discord renders."
+// Fixed wording users see.
+const (
+	rateLimitText  = "⚠️ You're sending requests too quickly. Please wait a moment before trying again."
+	queuedText     = "⏳ I'm still answering your previous message; I'll answer this one right after."
+	tooManyText    = "⚠️ You already have 3 messages waiting for an answer. Please wait for those first."
+	emptyHintText  = "👋 Ask me something after the mention, and I'll answer."
+	emptyReplyText = "🤔 The model sent back an empty answer. Please try rephrasing."
+	stoppedNote    = "⏹️ *Stopped.*"
+	shutdownNote   = "⚠️ *Interrupted: the bot is restarting. Please ask again in a moment.*"
+)
 
 // addressed reports whether a message is for the bot: a DM, an explicit
 // mention of the bot, or a reply to one of its messages. Bots, webhooks
@@ -48,88 +65,204 @@ func (b *Bot) stripMention(text string) string {
 
 // onMessage answers a chat message addressed to the bot.
 func (b *Bot) onMessage(ctx context.Context, m *discordgo.Message) {
-	if !b.addressed(m) {
+	if !b.addressed(m) || !b.seen.first(m.ID) {
 		return
 	}
-	log := b.log.With("user_id", m.Author.ID, "guild_id", m.GuildID)
+	userID := m.Author.ID
+	log := b.log.With("user_id", userID, "guild_id", m.GuildID)
+	if !b.cfg.IsAdmin(userID) && !b.users.allow(userID, time.Now(), b.cfg.RateCount, b.cfg.RateWindow) {
+		b.sendNotice(m, rateLimitText)
+		return
+	}
 	text := b.stripMention(m.Content)
-	if text == "" {
-		b.sendReply(m, "👋 Ask me something after the mention, and I'll answer.")
+	saved, notes := b.saveAttachments(ctx, m)
+	if text == "" && len(saved) == 0 {
+		if len(notes) == 0 {
+			notes = []string{emptyHintText}
+		}
+		b.sendNotice(m, strings.Join(notes, "\n"))
 		return
 	}
-	_ = b.dg.ChannelTyping(m.ChannelID)
-	answer, err := b.complete(ctx, m.Author.ID, text)
+	if len(notes) > 0 {
+		b.sendNotice(m, strings.Join(notes, "\n"))
+	}
+	t, err := b.users.join(userID)
 	if err != nil {
-		log.Error("chat failed", "err", err)
-		b.sendReply(m, UserMessage(err))
+		b.sendNotice(m, tooManyText)
 		return
 	}
-	sent := b.sendReply(m, answer)
-	_, err = b.db.AppendMessages(m.Author.ID,
-		store.Message{Role: store.RoleUser, Content: text, DiscordMessageID: m.ID, ChannelID: m.ChannelID},
-		store.Message{Role: store.RoleAssistant, Content: answer, DiscordMessageID: sent, ChannelID: m.ChannelID, Model: b.cfg.DefaultModel},
-	)
+	placeholder := ""
+	if t.Queued {
+		placeholder = b.sendNotice(m, queuedText)
+	}
+	gctx, gen, err := t.wait(ctx)
 	if err != nil {
-		log.Error("store exchange", "err", err)
+		return // shutting down before this message's turn
+	}
+	defer t.done()
+	var fileIDs []string
+	for _, f := range saved {
+		fileIDs = append(fileIDs, f.ID)
+	}
+	q := store.Message{Role: store.RoleUser, Content: text, FileIDs: fileIDs, DiscordMessageID: m.ID, ChannelID: m.ChannelID}
+	if err := b.answer(gctx, m, q, placeholder, gen); err != nil {
+		log.Error("answer failed", "err", err)
 	}
 }
 
-// complete asks the model, with the user's recent history.
-func (b *Bot) complete(ctx context.Context, userID, text string) (string, error) {
-	hist, err := b.db.History(userID, historyTurns)
+// answer streams the model's answer to question q into Discord and, if it
+// completes, stores the exchange with its usage in one transaction,
+// unless the user reset their data meanwhile.
+func (b *Bot) answer(ctx context.Context, m *discordgo.Message, q store.Message, placeholderID string, gen uint64) error {
+	userID := m.Author.ID
+	model := b.userModel(userID)
+	req, err := b.buildRequest(userID, model, q, time.Now())
 	if err != nil {
-		return "", err
+		b.sendNotice(m, UserMessage(err))
+		return err
 	}
-	msgs := []openai.ChatCompletionMessage{{Role: openai.ChatMessageRoleSystem, Content: b.systemPrompt(time.Now())}}
-	for _, h := range hist {
-		msgs = append(msgs, openai.ChatCompletionMessage{Role: h.Role, Content: h.Content})
-	}
-	msgs = append(msgs, openai.ChatCompletionMessage{Role: openai.ChatMessageRoleUser, Content: text})
-	ctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
+	ctx, cancel := context.WithTimeout(ctx, generationTimeout)
 	defer cancel()
-	resp, err := b.ai.CreateChatCompletion(ctx, openai.ChatCompletionRequest{Model: b.cfg.DefaultModel, Messages: msgs})
+	typing := b.startTyping(ctx, m.ChannelID)
+	r := b.newReplier(m.ChannelID, m.Reference(), userID, placeholderID)
+
+	st, err := openStream(ctx, b.ai, req, b.cfg.RetryBackoff)
 	if err != nil {
-		return "", fmt.Errorf("chat completion: %w", err)
+		typing()
+		if ferr := r.finish(b.stopMessage(ctx, err), ""); ferr != nil {
+			return errors.Join(err, ferr)
+		}
+		return err
 	}
-	if len(resp.Choices) == 0 || strings.TrimSpace(resp.Choices[0].Message.Content) == "" {
-		return "", fmt.Errorf("chat completion: empty answer")
+	var showErr error
+	res := readStream(st, func(full string) {
+		typing()
+		if showErr != nil || !r.due() {
+			return
+		}
+		if visible := stripThink(full, false); strings.TrimSpace(visible) != "" {
+			showErr = r.show(visible)
+		}
+	})
+	typing()
+	visible := strings.TrimSpace(stripThink(res.Text, true))
+	if res.Err != nil {
+		final := b.stopMessage(ctx, res.Err)
+		if visible != "" {
+			final = visible + "\n\n" + noteFor(ctx, res.Err)
+		}
+		if err := r.finish(final, answerFileName(m.ID)); err != nil {
+			return errors.Join(res.Err, err)
+		}
+		return fmt.Errorf("stream: %w", res.Err)
 	}
-	return resp.Choices[0].Message.Content, nil
+	if visible == "" {
+		return r.finish(emptyReplyText, "")
+	}
+	if err := r.finish(visible, answerFileName(m.ID)); err != nil {
+		return err
+	}
+	usage, cached := b.usageOf(model, req, res)
+	_, err = b.db.RecordExchange(userID, store.Exchange{
+		Messages: []store.Message{q, {Role: store.RoleAssistant, Content: visible, DiscordMessageID: r.firstID(), ChannelID: m.ChannelID, Model: model}},
+		Usage:    b.prices.usageCost(usage, cached),
+		Valid:    func() bool { return b.users.current(userID, gen) },
+	})
+	if errors.Is(err, store.ErrStale) {
+		b.log.Info("answer not stored: the user reset meanwhile", "user_id", userID)
+		return nil
+	}
+	return err
 }
 
-// systemPrompt carries the current date and time in TIMEZONE.
-func (b *Bot) systemPrompt(now time.Time) string {
-	return defaultSystemPrompt + "\nCurrent date and time: " + now.In(b.cfg.Timezone).Format("Monday, 2 January 2006 15:04 MST") + "."
+// stopMessage is what the user sees when an answer failed before any text.
+func (b *Bot) stopMessage(ctx context.Context, err error) string {
+	if errors.Is(err, context.Canceled) {
+		if errors.Is(context.Cause(ctx), errStoppedByUser) {
+			return stoppedNote
+		}
+		return shutdownNote
+	}
+	return UserMessage(err)
 }
 
-// sendReply posts text as a reply to m, in messages of at most 2000
-// characters, and returns the ID of the first.
-func (b *Bot) sendReply(m *discordgo.Message, text string) string {
-	first := ""
-	for n, part := range chunkRunes(text, 2000) {
-		send := &discordgo.MessageSend{Content: part, AllowedMentions: &discordgo.MessageAllowedMentions{}}
-		if n == 0 {
-			send.Reference = m.Reference()
-		}
-		sent, err := b.dg.ChannelMessageSendComplex(m.ChannelID, send)
-		if err != nil {
-			b.log.Error("send reply", "user_id", m.Author.ID, "err", err)
-			return first
-		}
-		if first == "" {
-			first = sent.ID
-		}
+// noteFor is the line added under partial text when an answer broke off.
+func noteFor(ctx context.Context, err error) string {
+	switch {
+	case errors.Is(err, context.Canceled) && errors.Is(context.Cause(ctx), errStoppedByUser):
+		return stoppedNote
+	case errors.Is(err, context.Canceled):
+		return shutdownNote
+	case errors.Is(err, context.DeadlineExceeded):
+		return "⚠️ *The answer took too long and was cut off here.*"
 	}
-	return first
+	return "⚠️ *The answer was cut off here because the AI provider's stream broke. It was not saved; please ask again.*"
 }
 
-// chunkRunes cuts s into pieces of at most n characters.
-func chunkRunes(s string, n int) []string {
-	var out []string
-	r := []rune(s)
-	for len(r) > n {
-		out = append(out, string(r[:n]))
-		r = r[n:]
+func answerFileName(messageID string) string { return "answer-" + messageID + ".md" }
+
+// sendNotice replies to m with a short message and returns its ID.
+func (b *Bot) sendNotice(m *discordgo.Message, text string) string {
+	sent, err := b.dg.ChannelMessageSendComplex(m.ChannelID, &discordgo.MessageSend{
+		Content: text, Reference: m.Reference(), AllowedMentions: noMentions()})
+	if err != nil {
+		b.log.Warn("send notice", "user_id", m.Author.ID, "err", err)
+		return ""
 	}
-	return append(out, string(r))
+	return sent.ID
+}
+
+// startTyping shows "typing…" in the channel until the returned function
+// is called (Discord shows it for 10 seconds per call).
+func (b *Bot) startTyping(ctx context.Context, channelID string) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			if err := b.dg.ChannelTyping(channelID, discordgo.WithContext(ctx)); err != nil && ctx.Err() == nil {
+				b.log.Debug("typing", "err", err)
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(8 * time.Second):
+			}
+		}
+	}()
+	return func() {
+		cancel()
+		<-done
+	}
+}
+
+// userModel is the user's chosen model if it is still offered, else the
+// default.
+func (b *Bot) userModel(userID string) string {
+	s, err := b.db.Settings(userID)
+	if err == nil && s.Model != "" && contains(b.cfg.Models, s.Model) {
+		return s.Model
+	}
+	return b.cfg.DefaultModel
+}
+
+// usageOf is the call's usage as the provider reported it, or estimated
+// with the tokenizer (and marked so) when it reported none. It also
+// returns the cached input tokens, which are priced lower.
+func (b *Bot) usageOf(model string, req openai.ChatCompletionRequest, res streamed) (store.Usage, int64) {
+	u := store.Usage{Model: model, Requests: 1}
+	if res.Usage != nil {
+		u.InputTokens, u.OutputTokens = int64(res.Usage.PromptTokens), int64(res.Usage.CompletionTokens)
+		var cached int64
+		if d := res.Usage.PromptTokensDetails; d != nil {
+			cached = int64(d.CachedTokens)
+		}
+		return u, cached
+	}
+	for _, m := range req.Messages {
+		u.InputTokens += int64(messageTokens(model, m))
+	}
+	u.OutputTokens = int64(countTokens(model, res.Text))
+	u.Estimated = true
+	return u, 0
 }

@@ -21,6 +21,14 @@ func (b *Bot) commands() []command {
 	return []command{
 		{def: &discordgo.ApplicationCommand{Name: "help", Description: "What this bot does, its commands, and what it keeps about you"},
 			handle: (*Bot).cmdHelp},
+		{def: &discordgo.ApplicationCommand{Name: "choose_model", Description: "Pick the AI model that answers you, from a menu"},
+			handle: (*Bot).cmdChooseModel},
+		{def: &discordgo.ApplicationCommand{Name: "set_model", Description: "Set the AI model that answers you, by name",
+			Options: []*discordgo.ApplicationCommandOption{{Type: discordgo.ApplicationCommandOptionString, Name: "model",
+				Description: "The model's name", Required: true, Autocomplete: true, MaxLength: 100}}},
+			handle: (*Bot).cmdSetModel},
+		{def: &discordgo.ApplicationCommand{Name: "stop", Description: "Stop the answer I'm writing for you"},
+			handle: (*Bot).cmdStop},
 	}
 }
 
@@ -101,6 +109,26 @@ func (b *Bot) onInteraction(ctx context.Context, i *discordgo.Interaction) {
 		}
 		if err := c.handle(b, ctx, i); err != nil {
 			log.Error("command failed", "err", err)
+			b.replyError(i, err)
+		}
+	case discordgo.InteractionApplicationCommandAutocomplete:
+		if i.ApplicationCommandData().Name == "set_model" {
+			if err := b.onModelAutocomplete(i); err != nil {
+				b.log.Warn("autocomplete", "user_id", user.ID, "err", err)
+			}
+		}
+	case discordgo.InteractionMessageComponent:
+		data := i.MessageComponentData()
+		log := b.log.With("user_id", user.ID, "guild_id", i.GuildID, "component", data.CustomID)
+		var err error
+		switch {
+		case data.CustomID == customIDChooseModel:
+			err = b.onChooseModel(ctx, i)
+		default:
+			err = b.respondEphemeral(i, "❓ This button or menu is no longer in use. Run the command again.")
+		}
+		if err != nil {
+			log.Error("component failed", "err", err)
 			b.replyError(i, err)
 		}
 	}

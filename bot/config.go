@@ -35,7 +35,29 @@ type Config struct {
 	GuildID        string
 	LogLevel       slog.Level
 	LogFormat      string
+
+	// HistoryTokens is the token budget of what is sent to the model.
+	HistoryTokens int
+	// SystemPrompt starts every conversation (the date and time are added).
+	SystemPrompt string
+	// StreamEditInterval is the least time between edits of a streaming answer.
+	StreamEditInterval time.Duration
+	// MaxReplyMessages is how many messages an answer may take before it is
+	// sent as a file.
+	MaxReplyMessages int
+	// ImageContext is how long an image stays in what the model sees.
+	ImageContext time.Duration
+	// RateCount messages per RateWindow is each user's limit (admins exempt).
+	RateCount  int
+	RateWindow time.Duration
+	// RetryBackoff is the first wait before retrying a provider error; it
+	// doubles each time. Not read from the environment (tests shorten it).
+	RetryBackoff time.Duration
 }
+
+// DefaultSystemPrompt is used when SYSTEM_PROMPT is not set.
+const DefaultSystemPrompt = "You are a helpful assistant in a Discord chat. Answer clearly and concisely, " +
+	"in the language the user writes in, and use Markdown that Discord renders."
 
 // ConfigError names the environment variable that is wrong. Its message
 // never contains a secret's value.
@@ -66,7 +88,15 @@ func LoadConfig(env Lookup) (Config, error) {
 		GuildID:         r.snowflake("GUILD_ID"),
 		LogLevel:        r.level("LOG_LEVEL"),
 		LogFormat:       r.oneOf("LOG_FORMAT", "text", "text", "json"),
+
+		HistoryTokens:      r.intRange("HISTORY_TOKENS", 8000, 500, 2_000_000),
+		SystemPrompt:       r.str("SYSTEM_PROMPT", DefaultSystemPrompt),
+		StreamEditInterval: r.duration("STREAM_EDIT_INTERVAL", time.Second, 200*time.Millisecond, time.Minute),
+		MaxReplyMessages:   r.intRange("MAX_REPLY_MESSAGES", 5, 1, 10),
+		ImageContext:       time.Duration(r.intRange("IMAGE_CONTEXT_HOURS", 24, 0, 24*365)) * time.Hour,
+		RetryBackoff:       time.Second,
 	}
+	c.RateCount, c.RateWindow = r.rate("RATE_LIMIT", "3/5s")
 	c.AdminIDs = r.snowflakes("ADMIN_IDS")
 	if len(c.AdminIDs) == 0 {
 		c.AdminIDs = r.snowflakes("ADMIN_ID")
@@ -213,6 +243,39 @@ func (r *reader) intRange(key string, def, lo, hi int) int {
 		return def
 	}
 	return n
+}
+
+func (r *reader) duration(key string, def, lo, hi time.Duration) time.Duration {
+	v, ok := r.get(key)
+	if !ok {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		r.fail(key, fmt.Sprintf("%q is not a duration (like 1s or 500ms)", v))
+		return def
+	}
+	if d < lo || d > hi {
+		r.fail(key, fmt.Sprintf("%v is out of range %v..%v", d, lo, hi))
+		return def
+	}
+	return d
+}
+
+// rate parses "N/duration", like 3/5s; "0" or "off" turns the limit off.
+func (r *reader) rate(key, def string) (int, time.Duration) {
+	v := r.str(key, def)
+	if v == "0" || strings.EqualFold(v, "off") {
+		return 0, 0
+	}
+	ns, ds, ok := strings.Cut(v, "/")
+	n, err1 := strconv.Atoi(strings.TrimSpace(ns))
+	d, err2 := time.ParseDuration(strings.TrimSpace(ds))
+	if !ok || err1 != nil || err2 != nil || n < 1 || d <= 0 {
+		r.fail(key, fmt.Sprintf("%q must look like 3/5s (messages per time), or off", v))
+		return 0, 0
+	}
+	return n, d
 }
 
 func (r *reader) timezone(key, def string) *time.Location {

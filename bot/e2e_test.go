@@ -133,7 +133,7 @@ func env(fake *discordtest.Server, ai *openaitest.Server, dataDir string) map[st
 		"OPENAI_API_KEY":  openaitest.DefaultKey,
 		"OPENAI_BASE_URL": ai.URL,
 		"DATA_DIR":        dataDir,
-		"LOG_LEVEL":       "debug",
+		"LOG_LEVEL":       "info",
 	}
 }
 
@@ -147,21 +147,28 @@ func mention(fake *discordtest.Server, userID, channelID, text string) *discordg
 	})
 }
 
-// botReplyTo waits for the bot's reply to a message and returns it.
-func botReplyTo(t *testing.T, fake *discordtest.Server, m *discordgo.Message) discordgo.Message {
+// replyTo returns the bot's current reply to a message, if any.
+func replyTo(fake *discordtest.Server, m *discordgo.Message) (discordgo.Message, bool) {
+	for _, c := range fake.ChannelMessages(m.ChannelID) {
+		if c.Author != nil && c.Author.ID == fake.BotUser.ID && c.MessageReference != nil && c.MessageReference.MessageID == m.ID {
+			return c, true
+		}
+	}
+	return discordgo.Message{}, false
+}
+
+// waitReply waits until the bot's reply to m reads want (answers stream
+// in, so earlier versions are partial) and returns it.
+func waitReply(t *testing.T, fake *discordtest.Server, m *discordgo.Message, want string) discordgo.Message {
 	t.Helper()
 	var got discordgo.Message
 	ok := fake.WaitFor(20*time.Second, func() bool {
-		for _, c := range fake.ChannelMessages(m.ChannelID) {
-			if c.Author != nil && c.Author.ID == fake.BotUser.ID && c.MessageReference != nil && c.MessageReference.MessageID == m.ID {
-				got = c
-				return true
-			}
-		}
-		return false
+		var found bool
+		got, found = replyTo(fake, m)
+		return found && got.Content == want
 	})
 	if !ok {
-		t.Fatalf("no reply to %q", m.Content)
+		t.Fatalf("reply to %q = %q, want %q", m.Content, got.Content, want)
 	}
 	return got
 }
@@ -183,9 +190,7 @@ func TestE2E_ServeAnswerRestartKeepsHistory(t *testing.T) {
 		t.Errorf("intents = %b", gw.Intents)
 	}
 	q := mention(fake, "4242", "777", "hello bot")
-	if r := botReplyTo(t, fake, q); r.Content != "echo: hello bot" {
-		t.Fatalf("reply = %q", r.Content)
-	}
+	waitReply(t, fake, q, "echo: hello bot")
 
 	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
@@ -199,9 +204,7 @@ func TestE2E_ServeAnswerRestartKeepsHistory(t *testing.T) {
 		t.Fatal("restarted bot never connected")
 	}
 	q2 := mention(fake, "4242", "777", "and again")
-	if r := botReplyTo(t, fake, q2); r.Content != "echo: and again" {
-		t.Fatalf("second reply = %q", r.Content)
-	}
+	waitReply(t, fake, q2, "echo: and again")
 	reqs := ai.Requests()
 	last := reqs[len(reqs)-1].Chat.Messages
 	var texts []string

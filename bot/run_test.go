@@ -112,15 +112,10 @@ func TestRun_AnswersOnlyWhatIsForIt(t *testing.T) {
 	f.SendMessage(&discordgo.Message{GuildID: guild, ChannelID: "1", Author: &discordgo.User{ID: "64"}, Content: "just chatting"})
 	// For the bot: a DM, and a reply to one of its messages.
 	dm := f.SendMessage(&discordgo.Message{ChannelID: "2", Author: &discordgo.User{ID: "65"}, Content: "in a DM"})
-	if r := botReplyTo(t, f, dm); r.Content != "echo: in a DM" {
-		t.Fatalf("DM reply = %q", r.Content)
-	}
-	mine := botReplyTo(t, f, dm)
+	mine := waitReply(t, f, dm, "echo: in a DM")
 	reply := f.SendMessage(&discordgo.Message{GuildID: guild, ChannelID: "2", Author: &discordgo.User{ID: "65"}, Content: "follow-up",
 		MessageReference: &discordgo.MessageReference{MessageID: mine.ID}, ReferencedMessage: &mine})
-	if r := botReplyTo(t, f, reply); r.Content != "echo: follow-up" {
-		t.Fatalf("reply-to-bot reply = %q", r.Content)
-	}
+	waitReply(t, f, reply, "echo: follow-up")
 	if n := len(h.ai.Requests()); n != 2 {
 		t.Fatalf("model asked %d times, want 2 (only the DM and the reply)", n)
 	}
@@ -132,13 +127,15 @@ func TestRun_AnswersOnlyWhatIsForIt(t *testing.T) {
 func TestRun_EmptyMentionAndProviderError(t *testing.T) {
 	h := startBot(t, nil)
 	q := mention(h.fake, "71", "3", "")
-	if r := botReplyTo(t, h.fake, q); r.Content == "" || len(h.ai.Requests()) != 0 {
-		t.Fatalf("empty mention: reply %q, %d model calls", r.Content, len(h.ai.Requests()))
+	waitReply(t, h.fake, q, "👋 Ask me something after the mention, and I'll answer.")
+	if n := len(h.ai.Requests()); n != 0 {
+		t.Fatalf("empty mention asked the model %d times", n)
 	}
 	h.ai.Enqueue(openaitest.QuotaExceeded)
 	q = mention(h.fake, "71", "3", "anything")
 	quota := &openai.APIError{HTTPStatusCode: 429, Code: "insufficient_quota"}
-	if r := botReplyTo(t, h.fake, q); r.Content != bot.UserMessage(quota) || !strings.Contains(r.Content, "out of credit") {
+	r := waitReply(t, h.fake, q, bot.UserMessage(quota))
+	if !strings.Contains(r.Content, "out of credit") {
 		t.Fatalf("quota reply = %q", r.Content)
 	}
 	db := h.openStoreAfterStop(t)

@@ -1,0 +1,178 @@
+package bot
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/bwmarrin/discordgo"
+	"github.com/discordgpt/discordgpt/files"
+	"github.com/discordgpt/discordgpt/store"
+	openai "github.com/sashabaranov/go-openai"
+)
+
+// Limits on what of a file goes to the model.
+const (
+	// maxInlineText is how much of a text file is put into the prompt.
+	maxInlineText = 32 << 10
+	// maxVisionBytes is the largest image sent as vision input.
+	maxVisionBytes = 20 << 20
+)
+
+// saveAttachments downloads each attachment of m once into the user's
+// files and records it. It returns the stored files and notes to tell the
+// user (refused files, files removed to stay under the limit).
+func (b *Bot) saveAttachments(ctx context.Context, m *discordgo.Message) ([]store.FileMeta, []string) {
+	var saved []store.FileMeta
+	var notes []string
+	limit := int64(b.cfg.MaxFileSizeMB) << 20
+	for _, a := range m.Attachments {
+		if a == nil {
+			continue
+		}
+		name := files.SanitizeName(a.Filename)
+		if int64(a.Size) > limit {
+			notes = append(notes, fmt.Sprintf("⚠️ `%s` is %s; the limit is %d MB, so I left it out.", name, humanSize(int64(a.Size)), b.cfg.MaxFileSizeMB))
+			continue
+		}
+		meta, evicted, err := b.saveAttachment(ctx, m.Author.ID, a, name, limit)
+		switch {
+		case errors.Is(err, files.ErrTooLarge):
+			notes = append(notes, fmt.Sprintf("⚠️ `%s` is over the %d MB limit, so I left it out.", name, b.cfg.MaxFileSizeMB))
+			continue
+		case err != nil:
+			b.log.Warn("save attachment", "user_id", m.Author.ID, "err", err)
+			notes = append(notes, fmt.Sprintf("⚠️ I couldn't download `%s`, so I left it out. Please try sending it again.", name))
+			continue
+		}
+		saved = append(saved, meta)
+		if len(evicted) > 0 {
+			var names []string
+			for _, e := range evicted {
+				names = append(names, "`"+e.Name+"`")
+			}
+			notes = append(notes, fmt.Sprintf("🗑️ You can keep %d files, so I removed your oldest: %s.", b.cfg.MaxFilesPerUser, strings.Join(names, ", ")))
+		}
+	}
+	return saved, notes
+}
+
+// saveAttachment streams one attachment to disk, then records it; the
+// oldest files over the limit are unlinked after the commit.
+func (b *Bot) saveAttachment(ctx context.Context, userID string, a *discordgo.MessageAttachment, name string, limit int64) (store.FileMeta, []store.FileMeta, error) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, a.URL, nil)
+	if err != nil {
+		return store.FileMeta{}, nil, fmt.Errorf("attachment url: %w", err)
+	}
+	resp, err := b.http.Do(req)
+	if err != nil {
+		return store.FileMeta{}, nil, fmt.Errorf("download attachment: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return store.FileMeta{}, nil, fmt.Errorf("download attachment: status %d", resp.StatusCode)
+	}
+	id, ext := files.NewID(), files.Ext(name)
+	w, err := b.files.Write(userID, id, ext, resp.Body, limit)
+	if err != nil {
+		return store.FileMeta{}, nil, err
+	}
+	now := time.Now().UTC()
+	meta := store.FileMeta{ID: id, UserID: userID, Name: name, Ext: ext, Size: w.Size,
+		ContentType: files.DetectType(w.Head, name), SHA256: w.SHA256, UploadedAt: now}
+	if b.cfg.FileExpiration > 0 {
+		meta.ExpiresAt = now.Add(b.cfg.FileExpiration)
+	}
+	evicted, err := b.db.AddFile(meta, b.cfg.MaxFilesPerUser)
+	if err != nil {
+		_ = b.files.Remove(userID, id, ext) // not recorded: leave no orphan
+		return store.FileMeta{}, nil, err
+	}
+	for _, e := range evicted {
+		if err := b.files.Remove(e.UserID, e.ID, e.Ext); err != nil {
+			b.log.Warn("remove evicted file", "user_id", userID, "err", err)
+		}
+	}
+	return meta, evicted, nil
+}
+
+// fileParts turns a message's files into what the model sees: images from
+// our own copy as data URLs (while younger than IMAGE_CONTEXT_HOURS), text
+// files inline, and a line naming anything else. A file that is gone is
+// replaced by a short placeholder.
+func (b *Bot) fileParts(userID string, fileIDs []string, now time.Time) []openai.ChatMessagePart {
+	var parts []openai.ChatMessagePart
+	text := func(s string) { parts = append(parts, openai.ChatMessagePart{Type: openai.ChatMessagePartTypeText, Text: s}) }
+	for _, id := range fileIDs {
+		meta, err := b.db.File(userID, id)
+		if err != nil {
+			text("[an attachment that has since been deleted]")
+			continue
+		}
+		switch {
+		case files.IsImage(meta.ContentType):
+			if b.cfg.ImageContext <= 0 || now.Sub(meta.UploadedAt) > b.cfg.ImageContext || meta.Size > maxVisionBytes {
+				text(fmt.Sprintf("[image %s, sent earlier, no longer shown]", meta.Name))
+				continue
+			}
+			data, err := b.readFile(meta, maxVisionBytes)
+			if err != nil {
+				text(fmt.Sprintf("[image %s could not be read]", meta.Name))
+				continue
+			}
+			parts = append(parts, openai.ChatMessagePart{Type: openai.ChatMessagePartTypeImageURL, ImageURL: &openai.ChatMessageImageURL{
+				URL: "data:" + meta.ContentType + ";base64," + base64.StdEncoding.EncodeToString(data), Detail: openai.ImageURLDetailAuto}})
+		case files.IsText(meta.ContentType):
+			data, err := b.readFile(meta, maxInlineText)
+			if err != nil {
+				text(fmt.Sprintf("[file %s could not be read]", meta.Name))
+				continue
+			}
+			body := strings.ToValidUTF8(string(data), "\uFFFD")
+			if int64(len(data)) < meta.Size {
+				for len(body) > 0 && !utf8.ValidString(body) {
+					body = body[:len(body)-1]
+				}
+				body += "\n[… file truncated]"
+			}
+			text(fmt.Sprintf("File %s (%s):\n```\n%s\n```", meta.Name, meta.ContentType, body))
+		default:
+			text(fmt.Sprintf("[attached file %s: %s, %s; its contents are not shown to you]", meta.Name, meta.ContentType, humanSize(meta.Size)))
+		}
+	}
+	return parts
+}
+
+// readFile reads at most limit bytes of a stored file.
+func (b *Bot) readFile(meta store.FileMeta, limit int64) ([]byte, error) {
+	f, err := b.files.Open(meta.UserID, meta.ID, meta.Ext)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, limit))
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", f.Name(), err)
+	}
+	return data, nil
+}
+
+// humanSize prints a byte count for people.
+func humanSize(n int64) string {
+	switch {
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
+

@@ -1,0 +1,179 @@
+package bot
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+)
+
+// maxEditInterval caps how far Discord rate limits slow the edits down.
+const maxEditInterval = 8 * time.Second
+
+// fileNote ends the inline part of an answer sent as a file.
+const fileNote = "\n\n📎 *The answer is long, so the whole of it is in the attached file.*"
+
+// replier shows one answer in Discord while it streams: the first message
+// replies to the user's message, and long answers continue in further
+// messages, each edited at most once per interval.
+type replier struct {
+	b         *Bot
+	channelID string
+	ref       *discordgo.MessageReference
+	userID    string
+	interval  time.Duration
+	maxMsgs   int
+
+	sent      []sentPart // messages shown so far, in order
+	lastFlush time.Time
+	limited   time.Time // last Discord rate limit seen when the interval was adjusted
+}
+
+type sentPart struct {
+	id      string
+	content string
+}
+
+// newReplier prepares an answer to the message ref in channelID. If
+// placeholderID names a message the bot already posted (a queued notice),
+// the answer is written into it.
+func (b *Bot) newReplier(channelID string, ref *discordgo.MessageReference, userID, placeholderID string) *replier {
+	r := &replier{b: b, channelID: channelID, ref: ref, userID: userID,
+		interval: b.cfg.StreamEditInterval, maxMsgs: b.cfg.MaxReplyMessages}
+	if placeholderID != "" {
+		r.sent = []sentPart{{id: placeholderID}}
+	}
+	return r
+}
+
+// due reports whether enough time has passed for another streaming edit.
+func (r *replier) due() bool {
+	if last := r.b.rateLimits.last(r.channelID); last.After(r.limited) {
+		r.limited = last
+		r.interval = min(r.interval*2, maxEditInterval)
+	}
+	return len(r.sent) == 0 || time.Since(r.lastFlush) >= r.interval
+}
+
+// show brings the messages in line with text while it streams. While
+// streaming, at most maxMsgs messages are shown.
+func (r *replier) show(text string) error {
+	parts := splitMessage(text, MessageLimit)
+	if len(parts) > r.maxMsgs {
+		parts = parts[:r.maxMsgs]
+	}
+	r.lastFlush = time.Now()
+	return r.apply(parts)
+}
+
+// finish shows the final text. An answer that needs more than maxMsgs
+// messages becomes one attached .md file with its start inline, and the
+// other streamed messages are removed.
+func (r *replier) finish(text, fileName string) error {
+	parts := splitMessage(text, MessageLimit)
+	if len(parts) <= r.maxMsgs {
+		return r.apply(parts)
+	}
+	head := splitMessage(text, MessageLimit-len([]rune(fileNote)))[0] + fileNote
+	file := &discordgo.File{Name: fileName, ContentType: "text/markdown", Reader: strings.NewReader(text)}
+	if len(r.sent) == 0 {
+		m, err := r.b.dg.ChannelMessageSendComplex(r.channelID, &discordgo.MessageSend{
+			Content: head, Reference: r.ref, Files: []*discordgo.File{file}, AllowedMentions: noMentions()})
+		if err != nil {
+			return fmt.Errorf("send answer file: %w", err)
+		}
+		r.sent = []sentPart{{id: m.ID, content: head}}
+		return nil
+	}
+	edit := discordgo.NewMessageEdit(r.channelID, r.sent[0].id).SetContent(head)
+	edit.Files = []*discordgo.File{file}
+	edit.AllowedMentions = noMentions()
+	if _, err := r.b.dg.ChannelMessageEditComplex(edit); err != nil {
+		return fmt.Errorf("attach answer file: %w", err)
+	}
+	r.sent[0].content = head
+	for _, p := range r.sent[1:] {
+		if err := r.b.dg.ChannelMessageDelete(r.channelID, p.id); err != nil {
+			r.b.log.Warn("delete streamed part", "user_id", r.userID, "err", err)
+		}
+	}
+	r.sent = r.sent[:1]
+	return nil
+}
+
+// apply edits changed messages and posts new ones.
+func (r *replier) apply(parts []string) error {
+	for i, p := range parts {
+		if i < len(r.sent) {
+			if r.sent[i].content == p {
+				continue
+			}
+			edit := discordgo.NewMessageEdit(r.channelID, r.sent[i].id).SetContent(p)
+			edit.AllowedMentions = noMentions()
+			if _, err := r.b.dg.ChannelMessageEditComplex(edit); err != nil {
+				return fmt.Errorf("edit answer: %w", err)
+			}
+			r.sent[i].content = p
+			continue
+		}
+		send := &discordgo.MessageSend{Content: p, AllowedMentions: noMentions()}
+		if i == 0 {
+			send.Reference = r.ref
+		}
+		m, err := r.b.dg.ChannelMessageSendComplex(r.channelID, send)
+		if err != nil {
+			return fmt.Errorf("send answer: %w", err)
+		}
+		r.sent = append(r.sent, sentPart{id: m.ID, content: p})
+	}
+	return nil
+}
+
+// firstID is the ID of the answer's first message, or "".
+func (r *replier) firstID() string {
+	if len(r.sent) == 0 {
+		return ""
+	}
+	return r.sent[0].id
+}
+
+// noMentions stops an answer from pinging anyone, whatever the model wrote.
+func noMentions() *discordgo.MessageAllowedMentions {
+	return &discordgo.MessageAllowedMentions{Parse: []discordgo.AllowedMentionType{}}
+}
+
+// rateLimitLog remembers when Discord last rate-limited a channel's
+// requests, so streaming edits there can slow down.
+type rateLimitLog struct {
+	mu sync.Mutex
+	m  map[string]time.Time
+}
+
+func (l *rateLimitLog) note(url string) {
+	const marker = "/channels/"
+	i := strings.Index(url, marker)
+	if i < 0 {
+		return
+	}
+	id, _, _ := strings.Cut(url[i+len(marker):], "/")
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.m == nil {
+		l.m = map[string]time.Time{}
+	}
+	now := time.Now()
+	for k, t := range l.m { // keep the map small
+		if now.Sub(t) > time.Minute {
+			delete(l.m, k)
+		}
+	}
+	l.m[id] = now
+}
+
+func (l *rateLimitLog) last(channelID string) time.Time {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.m[channelID]
+}

@@ -1,0 +1,180 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+)
+
+// maxWaiting is how many of a user's messages may wait behind the one
+// being answered.
+const maxWaiting = 3
+
+// errStoppedByUser is the cancel cause of a generation ended with /stop.
+var errStoppedByUser = errors.New("stopped by the user")
+
+// errTooManyWaiting refuses a message when maxWaiting are already queued.
+var errTooManyWaiting = errors.New("too many messages waiting")
+
+// userStates holds what the running process knows about each user between
+// events: whose answer is running, who waits, recent message times for the
+// rate limit, and a reset generation. None of it is the user's data, and
+// none of it needs to survive a restart.
+type userStates struct {
+	mu sync.Mutex
+	m  map[string]*userState
+}
+
+type userState struct {
+	slot     chan struct{} // holds a token while an answer runs
+	waiting  int
+	cancel   context.CancelCauseFunc
+	resetGen uint64
+	recent   []time.Time
+}
+
+func (u *userStates) get(userID string) *userState {
+	if u.m == nil {
+		u.m = map[string]*userState{}
+	}
+	s, ok := u.m[userID]
+	if !ok {
+		s = &userState{slot: make(chan struct{}, 1)}
+		u.m[userID] = s
+	}
+	return s
+}
+
+// allow records a message and reports whether it is within count per
+// window.
+func (u *userStates) allow(userID string, now time.Time, count int, window time.Duration) bool {
+	if count <= 0 {
+		return true
+	}
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	s := u.get(userID)
+	keep := s.recent[:0]
+	for _, t := range s.recent {
+		if now.Sub(t) < window {
+			keep = append(keep, t)
+		}
+	}
+	s.recent = keep
+	if len(s.recent) >= count {
+		return false
+	}
+	s.recent = append(s.recent, now)
+	return true
+}
+
+// turn is one message's place in its user's queue.
+type turn struct {
+	u      *userStates
+	userID string
+	s      *userState
+	// Queued is set when another answer was running when the turn was taken.
+	Queued bool
+}
+
+// join takes a place in the user's queue, or refuses with
+// errTooManyWaiting.
+func (u *userStates) join(userID string) (*turn, error) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	s := u.get(userID)
+	busy := len(s.slot) > 0 || s.waiting > 0
+	if busy && s.waiting >= maxWaiting {
+		return nil, errTooManyWaiting
+	}
+	s.waiting++
+	return &turn{u: u, userID: userID, s: s, Queued: busy}, nil
+}
+
+// wait blocks until it is this turn's go, and returns the context the
+// answer runs in (cancelled by /stop) with the reset generation at start.
+func (t *turn) wait(ctx context.Context) (context.Context, uint64, error) {
+	select {
+	case t.s.slot <- struct{}{}:
+	case <-ctx.Done():
+		t.u.mu.Lock()
+		t.s.waiting--
+		t.u.mu.Unlock()
+		return nil, 0, ctx.Err()
+	}
+	gctx, cancel := context.WithCancelCause(ctx)
+	t.u.mu.Lock()
+	defer t.u.mu.Unlock()
+	t.s.waiting--
+	t.s.cancel = cancel
+	return gctx, t.s.resetGen, nil
+}
+
+// done ends the turn and lets the next one go.
+func (t *turn) done() {
+	t.u.mu.Lock()
+	if t.s.cancel != nil {
+		t.s.cancel(nil)
+		t.s.cancel = nil
+	}
+	t.u.mu.Unlock()
+	<-t.s.slot
+}
+
+// stop cancels the user's running answer and reports whether there was one.
+func (u *userStates) stop(userID string) bool {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	s := u.get(userID)
+	if s.cancel == nil {
+		return false
+	}
+	s.cancel(errStoppedByUser)
+	s.cancel = nil
+	return true
+}
+
+// bumpReset starts a new reset generation for the user: answers begun
+// before it are not stored. Call it inside the reset's transaction.
+func (u *userStates) bumpReset(userID string) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.get(userID).resetGen++
+}
+
+// current reports whether gen is still the user's reset generation.
+func (u *userStates) current(userID string, gen uint64) bool {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.get(userID).resetGen == gen
+}
+
+// seenIDs remembers recent message IDs so a duplicated gateway event (after
+// a resume, say) is answered once.
+type seenIDs struct {
+	mu    sync.Mutex
+	set   map[string]struct{}
+	order []string
+}
+
+const seenCapacity = 10_000
+
+// first reports whether id is new, remembering it.
+func (s *seenIDs) first(id string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.set == nil {
+		s.set = map[string]struct{}{}
+	}
+	if _, ok := s.set[id]; ok {
+		return false
+	}
+	s.set[id] = struct{}{}
+	s.order = append(s.order, id)
+	if len(s.order) > seenCapacity {
+		delete(s.set, s.order[0])
+		s.order = s.order[1:]
+	}
+	return true
+}
