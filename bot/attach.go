@@ -110,7 +110,9 @@ func (b *Bot) saveAttachment(ctx context.Context, userID string, a *discordgo.Me
 // replaced by a short placeholder.
 func (b *Bot) fileParts(userID string, fileIDs []string, now time.Time) []openai.ChatMessagePart {
 	var parts []openai.ChatMessagePart
-	text := func(s string) { parts = append(parts, openai.ChatMessagePart{Type: openai.ChatMessagePartTypeText, Text: s}) }
+	text := func(s string) {
+		parts = append(parts, openai.ChatMessagePart{Type: openai.ChatMessagePartTypeText, Text: s})
+	}
 	for _, id := range fileIDs {
 		meta, err := b.db.File(userID, id)
 		if err != nil {
@@ -175,4 +177,3 @@ func humanSize(n int64) string {
 	}
 	return fmt.Sprintf("%d bytes", n)
 }
-
