@@ -85,7 +85,7 @@ func (b *Bot) saveAttachment(ctx context.Context, userID string, a *discordgo.Me
 	if err != nil {
 		return store.FileMeta{}, nil, err
 	}
-	now := time.Now().UTC()
+	now := b.cfg.now().UTC()
 	meta := store.FileMeta{ID: id, UserID: userID, Name: name, Ext: ext, Size: w.Size,
 		ContentType: files.DetectType(w.Head, name), SHA256: w.SHA256, UploadedAt: now}
 	if b.cfg.FileExpiration > 0 {

@@ -70,7 +70,7 @@ func (b *Bot) onMessage(ctx context.Context, m *discordgo.Message) {
 	}
 	userID := m.Author.ID
 	log := b.log.With("user_id", userID, "guild_id", m.GuildID)
-	if !b.cfg.IsAdmin(userID) && !b.users.allow(userID, time.Now(), b.cfg.RateCount, b.cfg.RateWindow) {
+	if !b.cfg.IsAdmin(userID) && !b.users.allow(userID, b.cfg.now(), b.cfg.RateCount, b.cfg.RateWindow) {
 		b.sendNotice(m, rateLimitText)
 		return
 	}
@@ -116,7 +116,7 @@ func (b *Bot) onMessage(ctx context.Context, m *discordgo.Message) {
 func (b *Bot) answer(ctx context.Context, m *discordgo.Message, q store.Message, placeholderID string, gen uint64) error {
 	userID := m.Author.ID
 	model := b.userModel(userID)
-	req, err := b.buildRequest(userID, model, q, time.Now())
+	req, err := b.buildRequest(userID, model, q, b.cfg.now())
 	if err != nil {
 		b.sendNotice(m, UserMessage(err))
 		return err

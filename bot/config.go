@@ -53,6 +53,17 @@ type Config struct {
 	// RetryBackoff is the first wait before retrying a provider error; it
 	// doubles each time. Not read from the environment (tests shorten it).
 	RetryBackoff time.Duration
+	// Now is the clock; nil means time.Now. Not read from the environment
+	// (tests set it).
+	Now func() time.Time
+}
+
+// now reads the configured clock.
+func (c Config) now() time.Time {
+	if c.Now != nil {
+		return c.Now()
+	}
+	return time.Now()
 }
 
 // DefaultSystemPrompt is used when SYSTEM_PROMPT is not set.

@@ -40,6 +40,8 @@ func startBot(t *testing.T, adjust func(*bot.Config)) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
+	cfg.RetryBackoff = 10 * time.Millisecond
+	cfg.StreamEditInterval = 50 * time.Millisecond
 	if adjust != nil {
 		adjust(&cfg)
 	}

@@ -41,8 +41,10 @@ func splitMessage(text string, limit int) []string {
 }
 
 // cutPoint returns the byte offset at which to cut s so that the first
-// part holds at most window characters, preferring the latest paragraph,
-// line, sentence or word boundary that is not in the first quarter.
+// part holds at most window characters. It prefers a paragraph break in
+// the last fifth of the window, then a line, sentence or word boundary in
+// its back half (an earlier cut would waste a message on a short part),
+// then a hard cut.
 func cutPoint(s string, window int) int {
 	window = max(window, 1)
 	end, n := len(s), 0
@@ -54,23 +56,23 @@ func cutPoint(s string, window int) int {
 		n++
 	}
 	head := s[:end]
-	floor := len(head) / 4
-	if i := strings.LastIndex(head, "\n\n"); i > floor {
+	if i := strings.LastIndex(head, "\n\n"); i > len(head)*4/5 {
 		return i + 2
 	}
-	if i := strings.LastIndex(head, "\n"); i > floor {
+	half := len(head) / 2
+	if i := strings.LastIndex(head, "\n"); i > half {
 		return i + 1
 	}
 	best := -1
-	for _, p := range []string{". ", "! ", "? ", ".\n", "。"} {
-		if i := strings.LastIndex(head, p); i > best {
+	for _, p := range []string{". ", "! ", "? ", "。"} {
+		if i := strings.LastIndex(head, p); i >= 0 && i+len(p) > best {
 			best = i + len(p)
 		}
 	}
-	if best > floor {
+	if best > half {
 		return best
 	}
-	if i := strings.LastIndexAny(head, " \t"); i > floor {
+	if i := strings.LastIndexAny(head, " \t"); i > half {
 		return i + 1
 	}
 	return end
