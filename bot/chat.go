@@ -105,15 +105,16 @@ func (b *Bot) onMessage(ctx context.Context, m *discordgo.Message) {
 		fileIDs = append(fileIDs, f.ID)
 	}
 	q := store.Message{Role: store.RoleUser, Content: text, FileIDs: fileIDs, DiscordMessageID: m.ID, ChannelID: m.ChannelID}
-	if err := b.answer(gctx, m, q, placeholder, gen); err != nil {
+	if err := b.answer(gctx, m, q, placeholder, gen, t.streamEnded); err != nil {
 		log.Error("answer failed", "err", err)
 	}
 }
 
 // answer streams the model's answer to question q into Discord and, if it
 // completes, stores the exchange with its usage in one transaction,
-// unless the user reset their data meanwhile.
-func (b *Bot) answer(ctx context.Context, m *discordgo.Message, q store.Message, placeholderID string, gen uint64) error {
+// unless the user reset their data meanwhile. streamEnded is called once
+// the model has finished, so /stop no longer applies.
+func (b *Bot) answer(ctx context.Context, m *discordgo.Message, q store.Message, placeholderID string, gen uint64, streamEnded func()) error {
 	userID := m.Author.ID
 	model := b.userModel(userID)
 	req, err := b.buildRequest(userID, model, q, b.cfg.now())
@@ -127,6 +128,9 @@ func (b *Bot) answer(ctx context.Context, m *discordgo.Message, q store.Message,
 	r := b.newReplier(m.ChannelID, m.Reference(), userID, placeholderID)
 
 	st, err := openStream(ctx, b.ai, req, b.cfg.RetryBackoff)
+	if err != nil && ctx.Err() != nil {
+		err = ctx.Err()
+	}
 	if err != nil {
 		typing()
 		if ferr := r.finish(b.stopMessage(ctx, err), ""); ferr != nil {
@@ -144,8 +148,12 @@ func (b *Bot) answer(ctx context.Context, m *discordgo.Message, q store.Message,
 			showErr = r.show(visible)
 		}
 	})
+	streamEnded()
 	typing()
 	visible := strings.TrimSpace(stripThink(res.Text, true))
+	if res.Err != nil && ctx.Err() != nil {
+		res.Err = ctx.Err() // the stream reports a cancelled read in its own words
+	}
 	if res.Err != nil {
 		final := b.stopMessage(ctx, res.Err)
 		if visible != "" {

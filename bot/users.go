@@ -74,6 +74,7 @@ type turn struct {
 	u      *userStates
 	userID string
 	s      *userState
+	cancel context.CancelCauseFunc
 	// Queued is set when another answer was running when the turn was taken.
 	Queued bool
 }
@@ -108,17 +109,24 @@ func (t *turn) wait(ctx context.Context) (context.Context, uint64, error) {
 	defer t.u.mu.Unlock()
 	t.s.waiting--
 	t.s.cancel = cancel
+	t.cancel = cancel
 	return gctx, t.s.resetGen, nil
+}
+
+// streamEnded makes the turn no longer stoppable: its answer is complete
+// and only being shown and stored.
+func (t *turn) streamEnded() {
+	t.u.mu.Lock()
+	defer t.u.mu.Unlock()
+	t.s.cancel = nil
 }
 
 // done ends the turn and lets the next one go.
 func (t *turn) done() {
-	t.u.mu.Lock()
-	if t.s.cancel != nil {
-		t.s.cancel(nil)
-		t.s.cancel = nil
+	t.streamEnded()
+	if t.cancel != nil {
+		t.cancel(nil)
 	}
-	t.u.mu.Unlock()
 	<-t.s.slot
 }
 
