@@ -397,6 +397,34 @@ func TestChat_FiftyUsersAtOnce(t *testing.T) {
 	}
 }
 
+func TestChat_ThinkingIsHiddenAndNotStored(t *testing.T) {
+	h := startBot(t, nil)
+	h.ai.Enqueue(openaitest.Reply{Text: "<think>Let me reason about this at length.</think>\n\nThe plain answer.", ChunkSize: 5})
+	q := h.dm("191", "think first")
+	waitReply(t, h.fake, q, "The plain answer.")
+	for _, r := range h.fake.RequestsTo("PATCH", "/channels/dm191/") {
+		if strings.Contains(string(r.Body), "reason") || strings.Contains(string(r.Body), "think") {
+			t.Fatalf("reasoning reached Discord while streaming: %s", r.Body)
+		}
+	}
+	db := h.openStoreAfterStop(t)
+	if hist, _ := db.History("191", 0); len(hist) != 2 || hist[1].Content != "The plain answer." {
+		t.Fatalf("stored = %+v", hist)
+	}
+}
+
+func TestChat_LongRetryAfterIsReported(t *testing.T) {
+	h := startBot(t, nil)
+	wait := openaitest.RateLimited
+	wait.RetryAfter = "120"
+	h.ai.Enqueue(wait)
+	q := h.dm("192", "now please")
+	waitReply(t, h.fake, q, "🐢 The AI provider is rate-limiting me. Please try again in 120 seconds.")
+	if n := len(h.ai.Requests()); n != 1 {
+		t.Errorf("%d calls: a two-minute Retry-After must not be waited out", n)
+	}
+}
+
 func TestChat_UsageRecordedWithExchange(t *testing.T) {
 	h := startBot(t, nil)
 	h.ai.Enqueue(openaitest.Reply{Text: "counted", Usage: &openai.Usage{PromptTokens: 1_000_000, CompletionTokens: 1_000_000}},

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"time"
 
 	openai "github.com/sashabaranov/go-openai"
 )
@@ -21,7 +22,10 @@ func UserMessage(err error) string {
 	var apiErr *openai.APIError
 	var reqErr *openai.RequestError
 	var netErr net.Error
+	var waitErr *RetryAfterError
 	switch {
+	case errors.As(err, &waitErr) && !isQuota(err):
+		return fmt.Sprintf("🐢 The AI provider is rate-limiting me. Please try again in %d seconds.", int(waitErr.Wait.Round(time.Second).Seconds()+0.5))
 	case errors.Is(err, errUnknownCommand):
 		return "❓ I don't know that command. It may have been removed; try `/help`."
 	case errors.Is(err, context.DeadlineExceeded):
@@ -36,6 +40,13 @@ func UserMessage(err error) string {
 		return "🔌 I can't reach the AI provider right now. Please try again in a few minutes."
 	}
 	return "⚠️ Something went wrong on my side. Please try again; if it keeps happening, tell the bot's owner."
+}
+
+// isQuota reports whether err is the provider saying the account has no
+// credit left.
+func isQuota(err error) bool {
+	var apiErr *openai.APIError
+	return errors.As(err, &apiErr) && (fmt.Sprint(apiErr.Code) == "insufficient_quota" || apiErr.Type == "insufficient_quota")
 }
 
 func providerMessage(status int, code, typ string) string {

@@ -12,11 +12,23 @@ import (
 // cannot drift from them, and says what the bot keeps.
 func (b *Bot) cmdHelp(_ context.Context, i *discordgo.Interaction) error {
 	var sb strings.Builder
-	sb.WriteString("**discordgpt**: mention me, reply to one of my messages, or DM me to chat.\n\n**Commands**\n")
+	sb.WriteString("**discordgpt**: mention me, reply to one of my messages, or DM me to chat. " +
+		"Attach images and I'll look at them; attach text files and I'll read them.\n\n**Commands**\n")
 	for _, c := range b.commands() {
 		fmt.Fprintf(&sb, "`/%s`: %s\n", c.def.Name, c.def.Description)
 	}
-	sb.WriteString("\n**What I keep**\nYour conversation with me (one per person, across channels and DMs), " +
-		"so I remember it after a restart. It stays on the server that runs me, in one database file.")
+	sb.WriteString("\n**What I keep about you**, on the server that runs me, in one database file:\n")
+	sb.WriteString("• your conversation with me (one per person, across channels and DMs), so I remember it after a restart;\n")
+	fmt.Fprintf(&sb, "• the files you send me (at most %d; the oldest go first), %s;\n", b.cfg.MaxFilesPerUser, b.fileLifetime())
+	sb.WriteString("• how many tokens you used, per model, and what they cost;\n")
+	sb.WriteString("• your model choice.\n")
 	return b.respondEphemeral(i, sb.String())
+}
+
+// fileLifetime says how long files live, for people.
+func (b *Bot) fileLifetime() string {
+	if b.cfg.FileExpiration <= 0 {
+		return "kept until you delete them"
+	}
+	return fmt.Sprintf("deleted %d hours after you send them", int(b.cfg.FileExpiration.Hours()))
 }

@@ -75,10 +75,9 @@ func retryable(err error) bool {
 	switch {
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return false
+	case isQuota(err):
+		return false
 	case errors.As(err, &apiErr):
-		if fmt.Sprint(apiErr.Code) == "insufficient_quota" || apiErr.Type == "insufficient_quota" {
-			return false
-		}
 		return apiErr.HTTPStatusCode == http.StatusTooManyRequests || apiErr.HTTPStatusCode >= 500
 	case errors.As(err, &reqErr):
 		return reqErr.HTTPStatusCode == http.StatusTooManyRequests || reqErr.HTTPStatusCode >= 500

@@ -28,7 +28,7 @@ type harness struct {
 
 // startBot runs bot.Run in-process with a fresh DATA_DIR and waits until it
 // is connected and has registered its commands.
-func startBot(t *testing.T, adjust func(*bot.Config)) *harness {
+func startBot(t testing.TB, adjust func(*bot.Config)) *harness {
 	t.Helper()
 	fake := discordtest.New(t)
 	ai := openaitest.New(t)
@@ -60,12 +60,12 @@ func startBot(t *testing.T, adjust func(*bot.Config)) *harness {
 	return h
 }
 
-type testWriter struct{ t *testing.T }
+type testWriter struct{ t testing.TB }
 
 func (w testWriter) Write(p []byte) (int, error) { w.t.Log(string(p)); return len(p), nil }
 
 // stop cancels Run and waits for it to return.
-func (h *harness) stop(t *testing.T) {
+func (h *harness) stop(t testing.TB) {
 	t.Helper()
 	if h.cancel == nil {
 		return
