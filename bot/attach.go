@@ -27,8 +27,9 @@ const (
 
 // saveAttachments downloads each attachment of m once into the user's
 // files and records it. It returns the stored files and notes to tell the
-// user (refused files, files removed to stay under the limit).
-func (b *Bot) saveAttachments(ctx context.Context, m *discordgo.Message) ([]store.FileMeta, []string) {
+// user (refused files, files removed to stay under the limit). A file whose
+// user reset meanwhile (valid false) is not kept.
+func (b *Bot) saveAttachments(ctx context.Context, m *discordgo.Message, valid func() bool) ([]store.FileMeta, []string) {
 	var saved []store.FileMeta
 	var notes []string
 	limit := int64(b.cfg.MaxFileSizeMB) << 20
@@ -41,8 +42,10 @@ func (b *Bot) saveAttachments(ctx context.Context, m *discordgo.Message) ([]stor
 			notes = append(notes, fmt.Sprintf("⚠️ `%s` is %s; the limit is %d MB, so I left it out.", name, humanSize(int64(a.Size)), b.cfg.MaxFileSizeMB))
 			continue
 		}
-		meta, evicted, err := b.saveAttachment(ctx, m.Author.ID, a, name, limit)
+		meta, evicted, err := b.saveAttachment(ctx, m.Author.ID, a, name, limit, valid)
 		switch {
+		case errors.Is(err, store.ErrStale):
+			continue
 		case errors.Is(err, files.ErrTooLarge):
 			notes = append(notes, fmt.Sprintf("⚠️ `%s` is over the %d MB limit, so I left it out.", name, b.cfg.MaxFileSizeMB))
 			continue
@@ -65,7 +68,7 @@ func (b *Bot) saveAttachments(ctx context.Context, m *discordgo.Message) ([]stor
 
 // saveAttachment streams one attachment to disk, then records it; the
 // oldest files over the limit are unlinked after the commit.
-func (b *Bot) saveAttachment(ctx context.Context, userID string, a *discordgo.MessageAttachment, name string, limit int64) (store.FileMeta, []store.FileMeta, error) {
+func (b *Bot) saveAttachment(ctx context.Context, userID string, a *discordgo.MessageAttachment, name string, limit int64, valid func() bool) (store.FileMeta, []store.FileMeta, error) {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, a.URL, nil)
@@ -91,7 +94,7 @@ func (b *Bot) saveAttachment(ctx context.Context, userID string, a *discordgo.Me
 	if b.cfg.FileExpiration > 0 {
 		meta.ExpiresAt = now.Add(b.cfg.FileExpiration)
 	}
-	evicted, err := b.db.AddFile(meta, b.cfg.MaxFilesPerUser)
+	evicted, err := b.db.AddFile(meta, b.cfg.MaxFilesPerUser, valid)
 	if err != nil {
 		_ = b.files.Remove(userID, id, ext) // not recorded: leave no orphan
 		return store.FileMeta{}, nil, err

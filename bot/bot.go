@@ -66,6 +66,13 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	b := &Bot{cfg: cfg, db: db, log: log, ai: newOpenAI(cfg), files: fdir, prices: builtinPrices,
 		http: &http.Client{Timeout: 5 * time.Minute}}
 	b.handlers.init()
+	if err := b.sweepOrphans(); err != nil {
+		log.Warn("orphan sweep incomplete", "err", err)
+	}
+	sweepCtx, stopSweeper := context.WithCancel(context.Background())
+	sweeperDone := make(chan struct{})
+	go func() { defer close(sweeperDone); b.runSweeper(sweepCtx) }()
+	defer func() { stopSweeper(); <-sweeperDone }() // before the database closes
 	if err := b.connect(); err != nil {
 		return err
 	}

@@ -70,12 +70,16 @@ func (b *Bot) onMessage(ctx context.Context, m *discordgo.Message) {
 	}
 	userID := m.Author.ID
 	log := b.log.With("user_id", userID, "guild_id", m.GuildID)
+	// Everything this message leads to belongs to the data as it is now: a
+	// /reset from here on makes its files and answer stale.
+	gen := b.users.gen(userID)
+	valid := func() bool { return b.users.current(userID, gen) }
 	if !b.cfg.IsAdmin(userID) && !b.users.allow(userID, b.cfg.now(), b.cfg.RateCount, b.cfg.RateWindow) {
 		b.sendNotice(m, rateLimitText)
 		return
 	}
 	text := b.stripMention(m.Content)
-	saved, notes := b.saveAttachments(ctx, m)
+	saved, notes := b.saveAttachments(ctx, m, valid)
 	if text == "" && len(saved) == 0 {
 		if len(notes) == 0 {
 			notes = []string{emptyHintText}
@@ -95,7 +99,7 @@ func (b *Bot) onMessage(ctx context.Context, m *discordgo.Message) {
 	if t.Queued {
 		placeholder = b.sendNotice(m, queuedText)
 	}
-	gctx, gen, err := t.wait(ctx)
+	gctx, err := t.wait(ctx)
 	if err != nil {
 		return // shutting down before this message's turn
 	}
@@ -105,7 +109,7 @@ func (b *Bot) onMessage(ctx context.Context, m *discordgo.Message) {
 		fileIDs = append(fileIDs, f.ID)
 	}
 	q := store.Message{Role: store.RoleUser, Content: text, FileIDs: fileIDs, DiscordMessageID: m.ID, ChannelID: m.ChannelID}
-	if err := b.answer(gctx, m, q, placeholder, gen, t.streamEnded); err != nil {
+	if err := b.answer(gctx, m, q, placeholder, valid, t.streamEnded); err != nil {
 		log.Error("answer failed", "err", err)
 	}
 }
@@ -114,7 +118,7 @@ func (b *Bot) onMessage(ctx context.Context, m *discordgo.Message) {
 // completes, stores the exchange with its usage in one transaction,
 // unless the user reset their data meanwhile. streamEnded is called once
 // the model has finished, so /stop no longer applies.
-func (b *Bot) answer(ctx context.Context, m *discordgo.Message, q store.Message, placeholderID string, gen uint64, streamEnded func()) error {
+func (b *Bot) answer(ctx context.Context, m *discordgo.Message, q store.Message, placeholderID string, valid func() bool, streamEnded func()) error {
 	userID := m.Author.ID
 	model := b.userModel(userID)
 	req, err := b.buildRequest(userID, model, q, b.cfg.now())
@@ -174,7 +178,7 @@ func (b *Bot) answer(ctx context.Context, m *discordgo.Message, q store.Message,
 	_, err = b.db.RecordExchange(userID, store.Exchange{
 		Messages: []store.Message{q, {Role: store.RoleAssistant, Content: visible, DiscordMessageID: r.firstID(), ChannelID: m.ChannelID, Model: model}},
 		Usage:    b.prices.usageCost(usage, cached),
-		Valid:    func() bool { return b.users.current(userID, gen) },
+		Valid:    valid,
 	})
 	if errors.Is(err, store.ErrStale) {
 		b.log.Info("answer not stored: the user reset meanwhile", "user_id", userID)

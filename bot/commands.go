@@ -6,9 +6,13 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/bwmarrin/discordgo"
 )
+
+// staleComponent answers a button or menu the bot no longer knows.
+const staleComponent = "❓ This button or menu is no longer in use. Run the command again."
 
 // command is one slash command: its definition for Discord and its handler.
 type command struct {
@@ -29,6 +33,10 @@ func (b *Bot) commands() []command {
 			handle: (*Bot).cmdSetModel},
 		{def: &discordgo.ApplicationCommand{Name: "stop", Description: "Stop the answer I'm writing for you"},
 			handle: (*Bot).cmdStop},
+		{def: &discordgo.ApplicationCommand{Name: "files", Description: "List, download or delete the files you sent me"},
+			handle: (*Bot).cmdFiles},
+		{def: &discordgo.ApplicationCommand{Name: "reset", Description: "Delete your conversation, usage statistics and every file you sent me"},
+			handle: (*Bot).cmdReset},
 	}
 }
 
@@ -124,8 +132,10 @@ func (b *Bot) onInteraction(ctx context.Context, i *discordgo.Interaction) {
 		switch {
 		case data.CustomID == customIDChooseModel:
 			err = b.onChooseModel(ctx, i)
+		case strings.HasPrefix(data.CustomID, "f:"):
+			err = b.onFilesComponent(ctx, i)
 		default:
-			err = b.respondEphemeral(i, "❓ This button or menu is no longer in use. Run the command again.")
+			err = b.respondEphemeral(i, staleComponent)
 		}
 		if err != nil {
 			log.Error("component failed", "err", err)

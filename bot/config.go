@@ -47,6 +47,8 @@ type Config struct {
 	MaxReplyMessages int
 	// ImageContext is how long an image stays in what the model sees.
 	ImageContext time.Duration
+	// SweepInterval is how often expired files are removed.
+	SweepInterval time.Duration
 	// RateCount messages per RateWindow is each user's limit (admins exempt).
 	RateCount  int
 	RateWindow time.Duration
@@ -105,6 +107,7 @@ func LoadConfig(env Lookup) (Config, error) {
 		StreamEditInterval: r.duration("STREAM_EDIT_INTERVAL", time.Second, 200*time.Millisecond, time.Minute),
 		MaxReplyMessages:   r.intRange("MAX_REPLY_MESSAGES", 5, 1, 10),
 		ImageContext:       time.Duration(r.intRange("IMAGE_CONTEXT_HOURS", 24, 0, 24*365)) * time.Hour,
+		SweepInterval:      r.duration("SWEEP_INTERVAL", 10*time.Minute, time.Second, 24*time.Hour),
 		RetryBackoff:       time.Second,
 	}
 	c.RateCount, c.RateWindow = r.rate("RATE_LIMIT", "3/5s")

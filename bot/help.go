@@ -22,6 +22,10 @@ func (b *Bot) cmdHelp(_ context.Context, i *discordgo.Interaction) error {
 	fmt.Fprintf(&sb, "• the files you send me (at most %d; the oldest go first), %s;\n", b.cfg.MaxFilesPerUser, b.fileLifetime())
 	sb.WriteString("• how many tokens you used, per model, and what they cost;\n")
 	sb.WriteString("• your model choice.\n")
+	sb.WriteString("\n**`/reset`** deletes your conversation, your usage statistics and every file you sent me, at once. " +
+		"It keeps only three things: your model choice (a setting), a block on your account if the bot's owner set one, " +
+		"and the spending counted against the owner's budgets (or a reset would lift them).\n")
+	sb.WriteString("**`/files`** lists your files; you can download or delete each one.")
 	return b.respondEphemeral(i, sb.String())
 }
 

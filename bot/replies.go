@@ -14,6 +14,26 @@ func (b *Bot) respondEphemeral(i *discordgo.Interaction, content string) error {
 	})
 }
 
+// deferEphemeral acknowledges an interaction now and answers later,
+// privately.
+func (b *Bot) deferEphemeral(i *discordgo.Interaction) error {
+	return b.dg.InteractionRespond(i, &discordgo.InteractionResponse{
+		Type: discordgo.InteractionResponseDeferredChannelMessageWithSource,
+		Data: &discordgo.InteractionResponseData{Flags: discordgo.MessageFlagsEphemeral},
+	})
+}
+
+// editOriginal replaces the interaction's first answer.
+func (b *Bot) editOriginal(i *discordgo.Interaction, content string) error {
+	_, err := b.dg.InteractionResponseEdit(i, &discordgo.WebhookEdit{Content: &content})
+	return err
+}
+
+// update replaces the message a component sits on.
+func (b *Bot) update(i *discordgo.Interaction, data *discordgo.InteractionResponseData) error {
+	return b.dg.InteractionRespond(i, &discordgo.InteractionResponse{Type: discordgo.InteractionResponseUpdateMessage, Data: data})
+}
+
 // replyError tells the user what went wrong: as the interaction's answer
 // if none was sent yet, else by editing the deferred answer.
 func (b *Bot) replyError(i *discordgo.Interaction, err error) {

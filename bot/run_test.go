@@ -32,7 +32,7 @@ func startBot(t testing.TB, adjust func(*bot.Config)) *harness {
 	t.Helper()
 	fake := discordtest.New(t)
 	ai := openaitest.New(t)
-	h := &harness{fake: fake, ai: ai, dataDir: t.TempDir(), done: make(chan error, 1)}
+	h := &harness{fake: fake, ai: ai, dataDir: t.TempDir()}
 	cfg, err := bot.LoadConfig(func(k string) (string, bool) {
 		v, ok := env(fake, ai, h.dataDir)[k]
 		return v, ok
@@ -46,18 +46,37 @@ func startBot(t testing.TB, adjust func(*bot.Config)) *harness {
 		adjust(&cfg)
 	}
 	h.cfg = cfg
+	t.Cleanup(func() { h.stop(t) })
+	h.run(t)
+	return h
+}
+
+// run starts bot.Run with h.cfg and waits until it is connected and has
+// its commands registered.
+func (h *harness) run(t testing.TB) {
+	t.Helper()
+	identified := h.fake.Gateway().Identifies
 	ctx, cancel := context.WithCancel(context.Background())
 	h.cancel = cancel
+	h.done = make(chan error, 1)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	go func() { h.done <- bot.Run(ctx, cfg, log) }()
-	t.Cleanup(func() { h.stop(t) })
-	if !fake.WaitFor(20*time.Second, func() bool { return fake.Gateway().Connected && len(fake.Commands("global")) > 0 }) {
+	go func() { h.done <- bot.Run(ctx, h.cfg, log) }()
+	fake := h.fake
+	if !fake.WaitFor(20*time.Second, func() bool {
+		return fake.Gateway().Identifies > identified && fake.Gateway().Connected && len(fake.Commands("global")) > 0
+	}) {
 		t.Fatal("bot never connected and registered its commands")
 	}
-	return h
+}
+
+// restart stops the bot and runs it again on the same DATA_DIR.
+func (h *harness) restart(t testing.TB) {
+	t.Helper()
+	h.stop(t)
+	h.run(t)
 }
 
 type testWriter struct{ t testing.TB }

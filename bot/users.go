@@ -94,15 +94,15 @@ func (u *userStates) join(userID string) (*turn, error) {
 }
 
 // wait blocks until it is this turn's go, and returns the context the
-// answer runs in (cancelled by /stop) with the reset generation at start.
-func (t *turn) wait(ctx context.Context) (context.Context, uint64, error) {
+// answer runs in (cancelled by /stop).
+func (t *turn) wait(ctx context.Context) (context.Context, error) {
 	select {
 	case t.s.slot <- struct{}{}:
 	case <-ctx.Done():
 		t.u.mu.Lock()
 		t.s.waiting--
 		t.u.mu.Unlock()
-		return nil, 0, ctx.Err()
+		return nil, ctx.Err()
 	}
 	gctx, cancel := context.WithCancelCause(ctx)
 	t.u.mu.Lock()
@@ -110,7 +110,7 @@ func (t *turn) wait(ctx context.Context) (context.Context, uint64, error) {
 	t.s.waiting--
 	t.s.cancel = cancel
 	t.cancel = cancel
-	return gctx, t.s.resetGen, nil
+	return gctx, nil
 }
 
 // streamEnded makes the turn no longer stoppable: its answer is complete
@@ -149,6 +149,13 @@ func (u *userStates) bumpReset(userID string) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	u.get(userID).resetGen++
+}
+
+// gen is the user's reset generation now; what arrives now belongs to it.
+func (u *userStates) gen(userID string) uint64 {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.get(userID).resetGen
 }
 
 // current reports whether gen is still the user's reset generation.

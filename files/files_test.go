@@ -123,3 +123,31 @@ func TestNewID(t *testing.T) {
 		seen[id] = true
 	}
 }
+
+func TestDir_RemoveOrphans(t *testing.T) {
+	d, _ := Open(t.TempDir())
+	keep, orphan := NewID(), NewID()
+	for _, id := range []string{keep, orphan} {
+		if _, err := d.Write("7", id, ".txt", strings.NewReader("x"), 10); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_ = os.WriteFile(filepath.Join(d.Root(), "7", ".tmp-123"), []byte("half"), 0o600)
+	if _, err := d.Write("8", NewID(), "", strings.NewReader("y"), 10); err != nil {
+		t.Fatal(err)
+	}
+	_ = os.MkdirAll(filepath.Join(d.Root(), "not-a-user"), 0o700)
+	n, err := d.RemoveOrphans(func(user, name string) bool { return user == "7" && name == keep+".txt" })
+	if err != nil || n != 3 {
+		t.Fatalf("removed %d, %v", n, err)
+	}
+	if !d.Exists("7", keep, ".txt") || d.Exists("7", orphan, ".txt") {
+		t.Error("wrong file removed")
+	}
+	if _, err := os.Stat(filepath.Join(d.Root(), "8")); !errors.Is(err, os.ErrNotExist) {
+		t.Error("emptied user dir left behind")
+	}
+	if _, err := os.Stat(filepath.Join(d.Root(), "not-a-user")); err != nil {
+		t.Error("a folder that is not ours was touched")
+	}
+}

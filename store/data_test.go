@@ -59,7 +59,7 @@ func TestStore_FilesEvictAndExpire(t *testing.T) {
 	for i := 0; i < 5; i++ {
 		m := FileMeta{ID: fmt.Sprintf("f%d", i), UserID: "3", Name: "n", UploadedAt: t0.Add(time.Duration(i) * time.Minute),
 			ExpiresAt: t0.Add(time.Duration(i) * time.Hour)}
-		ev, err := db.AddFile(m, 3)
+		ev, err := db.AddFile(m, 3, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -90,5 +90,58 @@ func TestStore_FilesEvictAndExpire(t *testing.T) {
 	n := 0
 	if err := db.AllFiles(func(FileMeta) { n++ }); err != nil || n != 0 {
 		t.Fatalf("left: %d, %v", n, err)
+	}
+}
+
+func TestStore_ResetUser(t *testing.T) {
+	db := openTest(t)
+	for _, u := range []string{"1", "2"} {
+		if _, err := db.RecordExchange(u, Exchange{Messages: []Message{{Role: RoleUser, Content: "hi " + u}},
+			Usage: Usage{Model: "m", Requests: 1, InputTokens: 3}}); err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < 3; i++ {
+			if _, err := db.AddFile(FileMeta{ID: fmt.Sprintf("%s-%d", u, i), UserID: u}, 10, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := db.SetModel(u, "gpt-4o"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	called := false
+	gone, err := db.ResetUser("1", func() { called = true })
+	if err != nil || len(gone) != 3 || !called {
+		t.Fatalf("reset: %d files, called %v, %v", len(gone), called, err)
+	}
+	if h, _ := db.History("1", 0); len(h) != 0 {
+		t.Error("history survived")
+	}
+	if u, _ := db.UserUsage("1"); len(u) != 0 {
+		t.Error("usage survived")
+	}
+	if f, _ := db.Files("1"); len(f) != 0 {
+		t.Error("files survived")
+	}
+	if s, _ := db.Settings("1"); s.Model != "gpt-4o" {
+		t.Error("model choice did not survive")
+	}
+	if h, _ := db.History("2", 0); len(h) != 1 {
+		t.Error("other user's history touched")
+	}
+	if f, _ := db.Files("2"); len(f) != 3 {
+		t.Error("other user's files touched")
+	}
+	// A second reset of an empty user is fine.
+	if gone, err := db.ResetUser("1", nil); err != nil || len(gone) != 0 {
+		t.Fatalf("second reset: %v %v", gone, err)
+	}
+	// Stale uploads are refused.
+	if _, err := db.AddFile(FileMeta{ID: "late", UserID: "1"}, 10, func() bool { return false }); !errors.Is(err, ErrStale) {
+		t.Fatalf("stale add: %v", err)
+	}
+	n := 0
+	if err := db.Scan(func(_ [][]byte, k, v []byte) { n++ }); err != nil || n == 0 {
+		t.Fatalf("scan: %d %v", n, err)
 	}
 }

@@ -11,9 +11,14 @@ import (
 
 // AddFile stores a file's metadata. If the user then has more than
 // maxFiles files, the oldest are removed from the store in the same
-// transaction and returned, so the caller can unlink them.
-func (db *DB) AddFile(meta FileMeta, maxFiles int) (evicted []FileMeta, err error) {
+// transaction and returned, so the caller can unlink them. If valid is set
+// and returns false inside the transaction (the user reset meanwhile),
+// nothing is stored and ErrStale is returned.
+func (db *DB) AddFile(meta FileMeta, maxFiles int, valid func() bool) (evicted []FileMeta, err error) {
 	err = db.bolt.Update(func(tx *bolt.Tx) error {
+		if valid != nil && !valid() {
+			return ErrStale
+		}
 		ub, err := userBucket(tx, meta.UserID, true)
 		if err != nil {
 			return err
