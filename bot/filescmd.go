@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -109,7 +110,7 @@ func timeLeft(f store.FileMeta, now time.Time) string {
 	case d >= time.Hour:
 		return fmt.Sprintf("⏰ %dh left", int(d.Hours()))
 	}
-	return fmt.Sprintf("⏰ %dm left", int(d.Minutes())+1)
+	return fmt.Sprintf("⏰ %dm left", int(math.Ceil(d.Minutes())))
 }
 
 // codeSpan shows user text verbatim without letting it break the markup.

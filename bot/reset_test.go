@@ -21,7 +21,10 @@ const resetDone = "✅ Your conversation history and token usage statistics have
 func (h *harness) upload(t *testing.T, userID string, atts ...*discordgo.MessageAttachment) {
 	t.Helper()
 	q := h.dm(userID, "here are files", atts...)
-	if !h.fake.WaitFor(15*time.Second, func() bool { r, ok := replyTo(h.fake, q); return ok && strings.HasPrefix(r.Content, "echo: here are files") }) {
+	if !h.fake.WaitFor(15*time.Second, func() bool {
+		r, ok := replyTo(h.fake, q)
+		return ok && strings.HasPrefix(r.Content, "echo: here are files")
+	}) {
 		t.Fatalf("upload by %s not answered", userID)
 	}
 }

@@ -1,6 +1,7 @@
 package discordtest
 
 import (
+	"encoding/json"
 	"fmt"
 	"regexp"
 	"strings"
@@ -34,18 +35,26 @@ const (
 
 // component is the wire shape of a message component, enough to validate.
 type component struct {
-	Type       int         `json:"type"`
-	CustomID   string      `json:"custom_id,omitempty"`
-	Label      string      `json:"label,omitempty"`
-	Style      int         `json:"style,omitempty"`
-	URL        string      `json:"url,omitempty"`
-	Options    []selectOpt `json:"options,omitempty"`
-	Components []component `json:"components,omitempty"`
+	Type        int             `json:"type"`
+	CustomID    string          `json:"custom_id,omitempty"`
+	Label       string          `json:"label,omitempty"`
+	Style       int             `json:"style,omitempty"`
+	URL         string          `json:"url,omitempty"`
+	Disabled    bool            `json:"disabled,omitempty"`
+	Emoji       json.RawMessage `json:"emoji,omitempty"`
+	Placeholder string          `json:"placeholder,omitempty"`
+	MinValues   *int            `json:"min_values,omitempty"`
+	MaxValues   int             `json:"max_values,omitempty"`
+	Options     []selectOpt     `json:"options,omitempty"`
+	Components  []component     `json:"components,omitempty"`
 }
 
 type selectOpt struct {
-	Label string `json:"label"`
-	Value string `json:"value"`
+	Label       string          `json:"label"`
+	Value       string          `json:"value"`
+	Description string          `json:"description,omitempty"`
+	Default     bool            `json:"default,omitempty"`
+	Emoji       json.RawMessage `json:"emoji,omitempty"`
 }
 
 // messagePayload is what a bot sends to create or edit a message; pointer
@@ -181,6 +190,9 @@ func validateComponents(rows []component) error {
 				if err := checkID(w, c.CustomID); err != nil {
 					return err
 				}
+				if runes(c.Placeholder) > 150 {
+					return fmt.Errorf("%s.placeholder: Must be 150 or fewer in length", w)
+				}
 				if discordgo.ComponentType(c.Type) == discordgo.SelectMenuComponent {
 					if len(c.Options) < 1 || len(c.Options) > MaxSelectOptions {
 						return fmt.Errorf("%s.options: Must be between 1 and %d in length", w, MaxSelectOptions)
@@ -192,6 +204,9 @@ func validateComponents(rows []component) error {
 						}
 						if n := runes(o.Value); n < 1 || n > MaxOptionText {
 							return fmt.Errorf("%s.options.%d.value: Must be between 1 and %d in length", w, k, MaxOptionText)
+						}
+						if runes(o.Description) > MaxOptionText {
+							return fmt.Errorf("%s.options.%d.description: Must be %d or fewer in length", w, k, MaxOptionText)
 						}
 						if seen[o.Value] {
 							return fmt.Errorf("%s.options.%d.value: duplicate value", w, k)
