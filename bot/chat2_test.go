@@ -25,7 +25,10 @@ func (h *harness) command(userID, name string, opts ...*discordgo.ApplicationCom
 func (h *harness) answerOf(t *testing.T, i *discordgo.Interaction) discordgo.Message {
 	t.Helper()
 	var msgs []discordgo.Message
-	if !h.fake.WaitFor(10*time.Second, func() bool { msgs = h.fake.InteractionMessages(i.ID); return len(msgs) > 0 && (msgs[0].Content != "" || len(msgs[0].Embeds) > 0) }) {
+	if !h.fake.WaitFor(10*time.Second, func() bool {
+		msgs = h.fake.InteractionMessages(i.ID)
+		return len(msgs) > 0 && (msgs[0].Content != "" || len(msgs[0].Embeds) > 0)
+	}) {
 		t.Fatalf("no answer to interaction %s", i.ID)
 	}
 	return msgs[0]
