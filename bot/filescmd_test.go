@@ -258,3 +258,46 @@ func TestFiles_ExpirySweep(t *testing.T) {
 		t.Errorf("%d file records after expiry", len(fs))
 	}
 }
+
+func TestFiles_OldestEvictedOverLimit(t *testing.T) {
+	h := startBot(t, func(c *bot.Config) { c.MaxFilesPerUser = 2; c.RateCount = 0 })
+	const u = "888000888000895"
+	h.upload(t, u, h.fake.AddAttachment("first.txt", "text/plain", []byte("1")))
+	h.upload(t, u, h.fake.AddAttachment("second.txt", "text/plain", []byte("2")))
+	q := h.dm(u, "one more", h.fake.AddAttachment("third.txt", "text/plain", []byte("3")))
+	ok := h.fake.WaitFor(10*time.Second, func() bool {
+		for _, m := range botMessages(h.fake, q.ChannelID) {
+			if m.MessageReference != nil && m.MessageReference.MessageID == q.ID && strings.Contains(m.Content, "removed your oldest: `first.txt`") {
+				return true
+			}
+		}
+		return false
+	})
+	if !ok {
+		t.Fatal("the user was not told which file was removed")
+	}
+	waitReplyContaining(t, h, q, "echo: one more")
+	if n := len(filesOnDisk(t, h.userDir(u))); n != 2 {
+		t.Errorf("%d files on disk, want 2", n)
+	}
+	db := h.openStoreAfterStop(t)
+	fs, _ := db.Files(u)
+	if len(fs) != 2 || fs[0].Name != "third.txt" || fs[1].Name != "second.txt" {
+		t.Errorf("files = %+v", fs)
+	}
+}
+
+// waitReplyContaining waits for any bot reply to q that starts with prefix.
+func waitReplyContaining(t *testing.T, h *harness, q *discordgo.Message, prefix string) {
+	t.Helper()
+	if !h.fake.WaitFor(10*time.Second, func() bool {
+		for _, m := range botMessages(h.fake, q.ChannelID) {
+			if m.MessageReference != nil && m.MessageReference.MessageID == q.ID && strings.HasPrefix(m.Content, prefix) {
+				return true
+			}
+		}
+		return false
+	}) {
+		t.Fatalf("no reply starting %q", prefix)
+	}
+}
