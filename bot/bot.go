@@ -63,16 +63,19 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	b := &Bot{cfg: cfg, db: db, log: log, ai: newOpenAI(cfg), files: fdir, prices: builtinPrices,
+	b := &Bot{cfg: cfg, db: db, log: log, ai: newOpenAI(cfg), files: fdir, prices: cfg.Prices,
 		http: &http.Client{Timeout: 5 * time.Minute}}
 	b.handlers.init()
 	if err := b.sweepOrphans(); err != nil {
 		log.Warn("orphan sweep incomplete", "err", err)
 	}
-	sweepCtx, stopSweeper := context.WithCancel(context.Background())
-	sweeperDone := make(chan struct{})
-	go func() { defer close(sweeperDone); b.runSweeper(sweepCtx) }()
-	defer func() { stopSweeper(); <-sweeperDone }() // before the database closes
+	// Background jobs stop before the database closes (defers run last first).
+	jobsCtx, stopJobs := context.WithCancel(context.Background())
+	var jobs sync.WaitGroup
+	jobs.Add(2)
+	go func() { defer jobs.Done(); b.runSweeper(jobsCtx) }()
+	go func() { defer jobs.Done(); b.runBackups(jobsCtx) }()
+	defer func() { stopJobs(); jobs.Wait() }()
 	if err := b.connect(); err != nil {
 		return err
 	}

@@ -74,6 +74,14 @@ func (b *Bot) onMessage(ctx context.Context, m *discordgo.Message) {
 	// /reset from here on makes its files and answer stale.
 	gen := b.users.gen(userID)
 	valid := func() bool { return b.users.current(userID, gen) }
+	var roles []string
+	if m.Member != nil {
+		roles = m.Member.Roles
+	}
+	if refusal := b.access(userID, m.ChannelID, roles); refusal != "" {
+		b.sendNotice(m, refusal)
+		return
+	}
 	if !b.cfg.IsAdmin(userID) && !b.users.allow(userID, b.cfg.now(), b.cfg.RateCount, b.cfg.RateWindow) {
 		b.sendNotice(m, rateLimitText)
 		return
@@ -128,8 +136,14 @@ func (b *Bot) answer(ctx context.Context, m *discordgo.Message, q store.Message,
 	}
 	ctx, cancel := context.WithTimeout(ctx, generationTimeout)
 	defer cancel()
-	typing := b.startTyping(ctx, m.ChannelID)
 	r := b.newReplier(m.ChannelID, m.Reference(), userID, placeholderID)
+	if err := b.checkBudget(userID, b.cfg.now()); err != nil {
+		if ferr := r.finish(UserMessage(err), ""); ferr != nil {
+			return errors.Join(err, ferr)
+		}
+		return nil // a used-up budget is not a failure
+	}
+	typing := b.startTyping(ctx, m.ChannelID)
 
 	st, err := openStream(ctx, b.ai, req, b.cfg.RetryBackoff)
 	if err != nil && ctx.Err() != nil {
@@ -175,7 +189,9 @@ func (b *Bot) answer(ctx context.Context, m *discordgo.Message, q store.Message,
 		return err
 	}
 	usage, cached := b.usageOf(model, req, res)
+	now := b.cfg.now()
 	_, err = b.db.RecordExchange(userID, store.Exchange{
+		Day: b.ledgerDay(now), Month: b.ledgerMonth(now),
 		Messages: []store.Message{q, {Role: store.RoleAssistant, Content: visible, DiscordMessageID: r.firstID(), ChannelID: m.ChannelID, Model: model}},
 		Usage:    b.prices.usageCost(usage, cached),
 		Valid:    valid,

@@ -37,6 +37,13 @@ func (b *Bot) commands() []command {
 			handle: (*Bot).cmdFiles},
 		{def: &discordgo.ApplicationCommand{Name: "reset", Description: "Delete your conversation, usage statistics and every file you sent me"},
 			handle: (*Bot).cmdReset},
+		{def: &discordgo.ApplicationCommand{Name: "user_stat", Description: "Your token usage and what it cost"},
+			handle: (*Bot).cmdUserStat},
+		{def: &discordgo.ApplicationCommand{Name: "prices", Description: "What each model costs"},
+			handle: (*Bot).cmdPrices},
+		{def: &discordgo.ApplicationCommand{Name: "export", Description: "Download everything I keep about you, as a zip"},
+			handle: (*Bot).cmdExport},
+		{def: adminCommand(), handle: (*Bot).cmdAdmin},
 	}
 }
 
@@ -105,6 +112,14 @@ func (b *Bot) onInteraction(ctx context.Context, i *discordgo.Interaction) {
 	if user == nil {
 		return
 	}
+	var roles []string
+	if i.Member != nil {
+		roles = i.Member.Roles
+	}
+	if refusal := b.access(user.ID, i.ChannelID, roles); refusal != "" {
+		b.refuseInteraction(i, refusal)
+		return
+	}
 	switch i.Type {
 	case discordgo.InteractionApplicationCommand:
 		data := i.ApplicationCommandData()
@@ -141,6 +156,22 @@ func (b *Bot) onInteraction(ctx context.Context, i *discordgo.Interaction) {
 			log.Error("component failed", "err", err)
 			b.replyError(i, err)
 		}
+	}
+}
+
+// refuseInteraction answers a refused user in the form the interaction
+// allows: no suggestions for autocomplete, a private message otherwise.
+func (b *Bot) refuseInteraction(i *discordgo.Interaction, text string) {
+	var err error
+	if i.Type == discordgo.InteractionApplicationCommandAutocomplete {
+		err = b.dg.InteractionRespond(i, &discordgo.InteractionResponse{
+			Type: discordgo.InteractionApplicationCommandAutocompleteResult,
+			Data: &discordgo.InteractionResponseData{Choices: []*discordgo.ApplicationCommandOptionChoice{}}})
+	} else {
+		err = b.respondEphemeral(i, text)
+	}
+	if err != nil {
+		b.log.Warn("refuse interaction", "err", err)
 	}
 }
 

@@ -3,6 +3,7 @@ package bot
 import (
 	"fmt"
 	"log/slog"
+	"math"
 	"net/url"
 	"os"
 	"strconv"
@@ -52,6 +53,21 @@ type Config struct {
 	// RateCount messages per RateWindow is each user's limit (admins exempt).
 	RateCount  int
 	RateWindow time.Duration
+	// Prices is the price table: the built-in one with PRICING_FILE's
+	// models added or overriding.
+	Prices map[string]Price
+	// PricingFile is PRICING_FILE, if set.
+	PricingFile string
+	// Budgets in US dollars; zero means no limit.
+	UserDailyBudget, UserMonthlyBudget, GlobalMonthlyBudget float64
+	// AllowedUsers, AllowedRoles and AllowedChannels, when set, restrict who
+	// may use the bot and where.
+	AllowedUsers, AllowedRoles, AllowedChannels []string
+	// BackupInterval is how often a snapshot is written; zero is off.
+	BackupInterval time.Duration
+	// BackupKeep is how many automatic snapshots are kept.
+	BackupKeep int
+
 	// RetryBackoff is the first wait before retrying a provider error; it
 	// doubles each time. Not read from the environment (tests shorten it).
 	RetryBackoff time.Duration
@@ -108,6 +124,16 @@ func LoadConfig(env Lookup) (Config, error) {
 		MaxReplyMessages:   r.intRange("MAX_REPLY_MESSAGES", 5, 1, 10),
 		ImageContext:       time.Duration(r.intRange("IMAGE_CONTEXT_HOURS", 24, 0, 24*365)) * time.Hour,
 		SweepInterval:      r.duration("SWEEP_INTERVAL", 10*time.Minute, time.Second, 24*time.Hour),
+
+		PricingFile:         r.str("PRICING_FILE", ""),
+		UserDailyBudget:     r.money("USER_DAILY_BUDGET_USD"),
+		UserMonthlyBudget:   r.money("USER_MONTHLY_BUDGET_USD"),
+		GlobalMonthlyBudget: r.money("GLOBAL_MONTHLY_BUDGET_USD"),
+		AllowedUsers:        r.snowflakes("ALLOWED_USER_IDS"),
+		AllowedRoles:        r.snowflakes("ALLOWED_ROLE_IDS"),
+		AllowedChannels:     r.snowflakes("ALLOWED_CHANNEL_IDS"),
+		BackupInterval:      r.durationOrOff("BACKUP_INTERVAL", 24*time.Hour, time.Minute),
+		BackupKeep:          r.intRange("BACKUP_KEEP", 7, 1, 1000),
 		RetryBackoff:       time.Second,
 	}
 	c.RateCount, c.RateWindow = r.rate("RATE_LIMIT", "3/5s")
@@ -120,6 +146,9 @@ func LoadConfig(env Lookup) (Config, error) {
 		r.fail("FILE_EXPIRATION_HOURS", "must be a positive number of hours, or -1 for never")
 	case h > 0:
 		c.FileExpiration = time.Duration(h) * time.Hour
+	}
+	if r.err == nil {
+		c.Prices, r.err = loadPrices(c.PricingFile)
 	}
 	if r.err != nil {
 		return Config{}, r.err
@@ -271,6 +300,37 @@ func (r *reader) duration(key string, def, lo, hi time.Duration) time.Duration {
 	}
 	if d < lo || d > hi {
 		r.fail(key, fmt.Sprintf("%v is out of range %v..%v", d, lo, hi))
+		return def
+	}
+	return d
+}
+
+// money reads a non-negative dollar amount; unset or 0 means no limit.
+func (r *reader) money(key string) float64 {
+	v, ok := r.get(key)
+	if !ok {
+		return 0
+	}
+	f, err := strconv.ParseFloat(strings.TrimPrefix(v, "$"), 64)
+	if err != nil || f < 0 || math.IsNaN(f) || math.IsInf(f, 0) {
+		r.fail(key, fmt.Sprintf("%q is not an amount of dollars (like 0.50)", v))
+		return 0
+	}
+	return f
+}
+
+// durationOrOff reads a duration of at least lo, or 0/off for none.
+func (r *reader) durationOrOff(key string, def, lo time.Duration) time.Duration {
+	v, ok := r.get(key)
+	if !ok {
+		return def
+	}
+	if v == "0" || strings.EqualFold(v, "off") {
+		return 0
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < lo {
+		r.fail(key, fmt.Sprintf("%q must be a duration of at least %v (like 24h), or 0 for off", v, lo))
 		return def
 	}
 	return d

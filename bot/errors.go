@@ -23,7 +23,10 @@ func UserMessage(err error) string {
 	var reqErr *openai.RequestError
 	var netErr net.Error
 	var waitErr *RetryAfterError
+	var budgetErr *BudgetError
 	switch {
+	case errors.As(err, &budgetErr):
+		return budgetErr.Text
 	case errors.As(err, &waitErr) && !isQuota(err):
 		return fmt.Sprintf("🐢 The AI provider is rate-limiting me. Please try again in %d seconds.", int(waitErr.Wait.Round(time.Second).Seconds()+0.5))
 	case errors.Is(err, errUnknownCommand):

@@ -25,7 +25,11 @@ func (b *Bot) cmdHelp(_ context.Context, i *discordgo.Interaction) error {
 	sb.WriteString("\n**`/reset`** deletes your conversation, your usage statistics and every file you sent me, at once. " +
 		"It keeps only three things: your model choice (a setting), a block on your account if the bot's owner set one, " +
 		"and the spending counted against the owner's budgets (or a reset would lift them).\n")
-	sb.WriteString("**`/files`** lists your files; you can download or delete each one.")
+	sb.WriteString("**`/files`** lists your files; you can download or delete each one. " +
+		"**`/export`** sends you all of the above as one zip, to take with you.")
+	if b.hasBudgets() {
+		sb.WriteString("\n\nThe bot's owner set spending limits; `/user_stat` shows where you stand.")
+	}
 	return b.respondEphemeral(i, sb.String())
 }
 

@@ -1,7 +1,10 @@
 package bot
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
+	"os"
 	"regexp"
 	"strings"
 
@@ -35,6 +38,40 @@ var builtinPrices = map[string]Price{
 	"gpt-5-nano":    {0.05, 0.005, 0.40},
 	"gpt-4-turbo":   {10.00, 10.00, 30.00},
 	"gpt-3.5-turbo": {0.50, 0.50, 1.50},
+}
+
+// loadPrices returns the built-in table with PRICING_FILE's models added
+// or overriding. The file is JSON: {"model": {"input": 0.15,
+// "cached_input": 0.075, "output": 0.6}, ...}, in dollars per million
+// tokens; 0 suits a local model.
+func loadPrices(path string) (map[string]Price, error) {
+	out := make(map[string]Price, len(builtinPrices))
+	for k, v := range builtinPrices {
+		out[k] = v
+	}
+	if path == "" {
+		return out, nil
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, &ConfigError{"PRICING_FILE", "cannot read " + path + ": " + errReason(err)}
+	}
+	var file map[string]*Price
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&file); err != nil {
+		return nil, &ConfigError{"PRICING_FILE", "is not a JSON object of model prices: " + err.Error()}
+	}
+	for model, p := range file {
+		if p == nil || p.Input < 0 || p.CachedInput < 0 || p.Output < 0 || strings.TrimSpace(model) == "" {
+			return nil, &ConfigError{"PRICING_FILE", fmt.Sprintf("model %q: prices must be numbers of 0 or more", model)}
+		}
+		if p.CachedInput == 0 {
+			p.CachedInput = p.Input // no cache discount stated
+		}
+		out[strings.ToLower(strings.TrimSpace(model))] = *p
+	}
+	return out, nil
 }
 
 // datedSnapshot matches a model name's snapshot suffix, like -2024-08-06.

@@ -139,9 +139,16 @@ func TestReset_SeedChecklist(t *testing.T) {
 			t.Errorf("%s: %d file records survived", u, len(fs))
 		}
 	}
-	// Only the documented survivors hold alice's ID: her model choice.
-	if got := holders(t, db, alice); len(got) != 1 || got[0] != "settings/"+alice {
-		t.Errorf("after reset, alice's ID is held by %v; only settings/%s may", got, alice)
+	// Only the three documented survivors may hold alice's ID: her model
+	// choice, a blacklist entry and the budget ledger.
+	got := holders(t, db, alice)
+	for _, h := range got {
+		if !strings.HasPrefix(h, "settings/") && !strings.HasPrefix(h, "blacklist/") && !strings.HasPrefix(h, "spend/") {
+			t.Errorf("after reset, alice's ID is held by %s", h)
+		}
+	}
+	if len(got) == 0 || got[0] != "settings/"+alice {
+		t.Errorf("holders = %v; the model choice must survive", got)
 	}
 	if s, _ := db.Settings(alice); s.Model != "gpt-4o" {
 		t.Error("the model choice did not survive the reset")

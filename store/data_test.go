@@ -145,3 +145,48 @@ func TestStore_ResetUser(t *testing.T) {
 		t.Fatalf("scan: %d %v", n, err)
 	}
 }
+
+func TestStore_SpendingLedgerAndBlacklist(t *testing.T) {
+	db := openTest(t)
+	ex := Exchange{Messages: []Message{{Role: RoleUser, Content: "q"}}, Usage: Usage{Model: "m", Requests: 1, CostUSD: 0.25},
+		Day: "2026-03-01", Month: "2026-03"}
+	for i := 0; i < 2; i++ {
+		if _, err := db.RecordExchange("11", ex); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ex.Day = "2026-03-02"
+	if _, err := db.RecordExchange("12", ex); err != nil {
+		t.Fatal(err)
+	}
+	s, _ := db.Spending("11", "2026-03-01", "2026-03")
+	if s.UserDay != 0.5 || s.UserMonth != 0.5 || s.AllMonth != 0.75 {
+		t.Fatalf("spending = %+v", s)
+	}
+	if s, _ := db.Spending("11", "2026-03-02", "2026-04"); s.UserDay != 0 || s.UserMonth != 0 || s.AllMonth != 0 {
+		t.Fatalf("other day/month = %+v", s)
+	}
+	// A reset clears statistics, not the ledger.
+	if _, err := db.ResetUser("11", nil); err != nil {
+		t.Fatal(err)
+	}
+	if s, _ := db.Spending("11", "2026-03-01", "2026-03"); s.UserDay != 0.5 {
+		t.Fatalf("reset lifted the ledger: %+v", s)
+	}
+	ms, _ := db.MonthSpending("2026-03")
+	if len(ms) != 2 || ms[0].UserID != "11" || ms[0].USD != 0.5 {
+		t.Fatalf("month = %+v", ms)
+	}
+	if err := db.Blacklist("13", "1", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _ := db.Blacklisted("13"); !ok {
+		t.Fatal("not blacklisted")
+	}
+	if was, _ := db.Unblacklist("13"); !was {
+		t.Fatal("unblacklist said no entry")
+	}
+	if ok, _ := db.Blacklisted("13"); ok {
+		t.Fatal("still blacklisted")
+	}
+}

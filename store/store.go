@@ -40,8 +40,15 @@ var (
 	bucketMeta     = []byte("meta")
 	bucketUsers    = []byte("users")
 	bucketSettings = []byte("settings")
+	// bucketSpend is the owner's ledger of spending per user per day and
+	// month, and in all per month. /reset leaves it, or a reset would lift
+	// a budget.
+	bucketSpend = []byte("spend")
+	// bucketBlacklist holds blocked users; /reset leaves it, or a reset
+	// would lift a ban.
+	bucketBlacklist = []byte("blacklist")
 
-	allBuckets = [][]byte{bucketMeta, bucketUsers, bucketSettings}
+	allBuckets = [][]byte{bucketMeta, bucketUsers, bucketSettings, bucketSpend, bucketBlacklist}
 )
 
 // Sub-buckets of one user's bucket under bucketUsers. Deleting the user's
@@ -91,6 +98,9 @@ func Open(path string, opts Options) (*DB, error) {
 	bdb, err := bolt.Open(path, 0o600, &bolt.Options{
 		Timeout:  opts.LockTimeout,
 		ReadOnly: opts.ReadOnly,
+		// Mapping room up front means a long read (a backup) rarely holds up
+		// a writer that needs the file remapped.
+		InitialMmapSize: 64 << 20,
 	})
 	if errors.Is(err, bolterrors.ErrTimeout) {
 		return nil, ErrLocked

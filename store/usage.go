@@ -19,6 +19,9 @@ type Exchange struct {
 	// drops the exchange (for example because the user reset their data
 	// while the answer was being generated).
 	Valid func() bool
+	// Day and Month ("2006-01-02", "2006-01" in the bot's time zone) name
+	// the ledger entries the cost is added to; empty skips the ledger.
+	Day, Month string
 }
 
 // ErrStale means an exchange was dropped because Valid returned false.
@@ -36,9 +39,11 @@ func (db *DB) RecordExchange(userID string, ex Exchange) ([]Message, error) {
 			return err
 		}
 		if ex.Usage.Requests > 0 {
-			return addUsage(tx, userID, ex.Usage)
+			if err := addUsage(tx, userID, ex.Usage); err != nil {
+				return err
+			}
 		}
-		return nil
+		return addSpend(tx, userID, ex.Day, ex.Month, ex.Usage.CostUSD)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("record exchange: %w", err)
