@@ -123,8 +123,8 @@ func (b *Bot) onMessage(ctx context.Context, m *discordgo.Message) {
 }
 
 // answer streams the model's answer to question q into Discord and, if it
-// completes, stores the exchange with its usage in one transaction,
-// unless the user reset their data meanwhile. streamEnded is called once
+// completes, stores the exchange with its usage in one transaction (unless
+// the user reset their data meanwhile) before showing the final text. streamEnded is called once
 // the model has finished, so /stop no longer applies.
 func (b *Bot) answer(ctx context.Context, m *discordgo.Message, q store.Message, placeholderID string, valid func() bool, streamEnded func()) error {
 	userID := m.Author.ID
@@ -185,9 +185,8 @@ func (b *Bot) answer(ctx context.Context, m *discordgo.Message, q store.Message,
 	if visible == "" {
 		return r.finish(emptyReplyText, "")
 	}
-	if err := r.finish(visible, answerFileName(m.ID)); err != nil {
-		return err
-	}
+	// Store before the final edit: once the user sees the whole answer, it
+	// is in their history (and a Discord hiccup on the edit loses nothing).
 	usage, cached := b.usageOf(model, req, res)
 	now := b.cfg.now()
 	_, err = b.db.RecordExchange(userID, store.Exchange{
@@ -198,7 +197,10 @@ func (b *Bot) answer(ctx context.Context, m *discordgo.Message, q store.Message,
 	})
 	if errors.Is(err, store.ErrStale) {
 		b.log.Info("answer not stored: the user reset meanwhile", "user_id", userID)
-		return nil
+		err = nil
+	}
+	if ferr := r.finish(visible, answerFileName(m.ID)); ferr != nil {
+		return errors.Join(err, ferr)
 	}
 	return err
 }

@@ -5,12 +5,17 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/bwmarrin/discordgo"
 )
 
 // maxEditInterval caps how far Discord rate limits slow the edits down.
 const maxEditInterval = 8 * time.Second
+
+// cursor ends the last message while the answer is still being written,
+// so nobody mistakes a pause for the end; the final edit removes it.
+const cursor = " ▌"
 
 // fileNote ends the inline part of an answer sent as a file.
 const fileNote = "\n\n📎 *The answer is long, so the whole of it is in the attached file.*"
@@ -63,6 +68,9 @@ func (r *replier) show(text string) error {
 	parts := splitMessage(text, MessageLimit)
 	if len(parts) > r.maxMsgs {
 		parts = parts[:r.maxMsgs]
+	}
+	if last := len(parts) - 1; utf8.RuneCountInString(parts[last])+utf8.RuneCountInString(cursor) <= MessageLimit {
+		parts[last] += cursor
 	}
 	r.lastFlush = time.Now()
 	return r.apply(parts)
