@@ -134,7 +134,7 @@ func LoadConfig(env Lookup) (Config, error) {
 		AllowedChannels:     r.snowflakes("ALLOWED_CHANNEL_IDS"),
 		BackupInterval:      r.durationOrOff("BACKUP_INTERVAL", 24*time.Hour, time.Minute),
 		BackupKeep:          r.intRange("BACKUP_KEEP", 7, 1, 1000),
-		RetryBackoff:       time.Second,
+		RetryBackoff:        time.Second,
 	}
 	c.RateCount, c.RateWindow = r.rate("RATE_LIMIT", "3/5s")
 	c.AdminIDs = r.snowflakes("ADMIN_IDS")
