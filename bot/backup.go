@@ -56,20 +56,13 @@ func (b *Bot) runBackups(ctx context.Context) {
 	if b.cfg.BackupInterval <= 0 {
 		return
 	}
-	t := time.NewTicker(b.cfg.BackupInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+	runEvery(ctx, b.cfg.BackupInterval, false, func() {
 		if _, _, err := b.backup("auto"); err != nil {
 			b.log.Error("automatic backup", "err", err)
-			continue
+			return
 		}
 		if err := b.pruneBackups(b.cfg.BackupKeep); err != nil {
 			b.log.Warn("prune backups", "err", err)
 		}
-	}
+	})
 }

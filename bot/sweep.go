@@ -67,16 +67,27 @@ func (b *Bot) runSweeper(ctx context.Context) {
 	if b.cfg.FileExpiration <= 0 {
 		return
 	}
-	t := time.NewTicker(b.cfg.SweepInterval)
-	defer t.Stop()
-	for {
+	runEvery(ctx, b.cfg.SweepInterval, true, func() {
 		if _, err := b.sweepExpired(); err != nil {
 			b.log.Warn("expiry sweep", "err", err)
 		}
+	})
+}
+
+// runEvery calls fn every interval (and once at the start if now is set)
+// until ctx ends.
+func runEvery(ctx context.Context, interval time.Duration, now bool, fn func()) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	if now {
+		fn()
+	}
+	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+			fn()
 		}
 	}
 }
