@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/bwmarrin/discordgo"
 	"github.com/discordgpt/discordgpt/files"
@@ -128,13 +127,10 @@ func (b *Bot) fileParts(userID string, fileIDs []string, now time.Time) []openai
 				text(fmt.Sprintf("[image %s, sent earlier, no longer shown]", meta.Name))
 				continue
 			}
-			data, err := b.readFile(meta, maxVisionBytes)
-			if err != nil {
-				text(fmt.Sprintf("[image %s could not be read]", meta.Name))
-				continue
-			}
+			// Only a reference for now: the bytes are read once the budget
+			// has decided which messages go (loadImages).
 			parts = append(parts, openai.ChatMessagePart{Type: openai.ChatMessagePartTypeImageURL, ImageURL: &openai.ChatMessageImageURL{
-				URL: "data:" + meta.ContentType + ";base64," + base64.StdEncoding.EncodeToString(data), Detail: openai.ImageURLDetailAuto}})
+				URL: pendingImage + meta.ID, Detail: openai.ImageURLDetailAuto}})
 		case files.IsText(meta.ContentType):
 			data, err := b.readFile(meta, maxInlineText)
 			if err != nil {
@@ -143,9 +139,6 @@ func (b *Bot) fileParts(userID string, fileIDs []string, now time.Time) []openai
 			}
 			body := strings.ToValidUTF8(string(data), "\uFFFD")
 			if int64(len(data)) < meta.Size {
-				for len(body) > 0 && !utf8.ValidString(body) {
-					body = body[:len(body)-1]
-				}
 				body += "\n[… file truncated]"
 			}
 			text(fmt.Sprintf("File %s (%s):\n```\n%s\n```", meta.Name, meta.ContentType, body))
@@ -154,6 +147,31 @@ func (b *Bot) fileParts(userID string, fileIDs []string, now time.Time) []openai
 		}
 	}
 	return parts
+}
+
+// pendingImage marks an image part whose bytes are not read yet.
+const pendingImage = "pending-image:"
+
+// loadImages replaces the image references in msgs with data URLs read
+// from our copies; an image that cannot be read becomes a short note.
+func (b *Bot) loadImages(userID string, msgs []openai.ChatCompletionMessage) {
+	for i := range msgs {
+		for j, p := range msgs[i].MultiContent {
+			if p.ImageURL == nil || !strings.HasPrefix(p.ImageURL.URL, pendingImage) {
+				continue
+			}
+			meta, err := b.db.File(userID, strings.TrimPrefix(p.ImageURL.URL, pendingImage))
+			var data []byte
+			if err == nil {
+				data, err = b.readFile(meta, maxVisionBytes)
+			}
+			if err != nil {
+				msgs[i].MultiContent[j] = openai.ChatMessagePart{Type: openai.ChatMessagePartTypeText, Text: "[an image that could not be read]"}
+				continue
+			}
+			p.ImageURL.URL = "data:" + meta.ContentType + ";base64," + base64.StdEncoding.EncodeToString(data)
+		}
+	}
 }
 
 // readFile reads at most limit bytes of a stored file.

@@ -58,6 +58,7 @@ func (b *Bot) buildRequest(userID, model string, q store.Message, now time.Time)
 	}
 	system := openai.ChatCompletionMessage{Role: openai.ChatMessageRoleSystem, Content: b.systemPrompt(now)}
 	all, _ := fitToBudget(model, b.cfg.HistoryTokens, system, msgs, b.toChatMessage(userID, q, now))
+	b.loadImages(userID, all) // only for the messages that made the cut
 	if noSystemRole(model) {
 		all[0].Role = openai.ChatMessageRoleUser
 		all[0].Content = "Instructions for this conversation:\n" + all[0].Content
