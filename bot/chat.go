@@ -208,10 +208,7 @@ func (b *Bot) answer(ctx context.Context, m *discordgo.Message, q store.Message,
 // stopMessage is what the user sees when an answer failed before any text.
 func (b *Bot) stopMessage(ctx context.Context, err error) string {
 	if errors.Is(err, context.Canceled) {
-		if errors.Is(context.Cause(ctx), errStoppedByUser) {
-			return stoppedNote
-		}
-		return shutdownNote
+		return noteFor(ctx, err)
 	}
 	return UserMessage(err)
 }

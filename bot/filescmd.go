@@ -165,11 +165,16 @@ func (b *Bot) lookupFile(owner, fileID string) (store.FileMeta, error) {
 	return b.db.File(owner, fileID)
 }
 
+// backToFiles is a row with one button that shows the first page again.
+func backToFiles(owner string) []discordgo.MessageComponent {
+	return []discordgo.MessageComponent{discordgo.ActionsRow{Components: []discordgo.MessageComponent{
+		discordgo.Button{Label: "Back to your files", Style: discordgo.SecondaryButton, CustomID: fileCustomID(fPage, owner, "0")}}}}
+}
+
 // staleFileView answers a click on a file that is gone.
 func (b *Bot) staleFileView(i *discordgo.Interaction, owner string) error {
 	return b.update(i, &discordgo.InteractionResponseData{Content: staleFile, Embeds: []*discordgo.MessageEmbed{},
-		Components: []discordgo.MessageComponent{discordgo.ActionsRow{Components: []discordgo.MessageComponent{
-			discordgo.Button{Label: "Back to your files", Style: discordgo.SecondaryButton, CustomID: fileCustomID(fPage, owner, "0")}}}}})
+		Components: backToFiles(owner)})
 }
 
 // showFile shows one file with Download and Delete buttons.
@@ -217,9 +222,8 @@ func (b *Bot) confirmStep(i *discordgo.Interaction, action, owner, fileID string
 		next = discordgo.Button{Label: "Click Again to Confirm", Style: discordgo.DangerButton, CustomID: fileCustomID(fFinal, owner, f.ID)}
 	default: // fCancel
 		return b.update(i, &discordgo.InteractionResponseData{Content: "",
-			Embeds: []*discordgo.MessageEmbed{{Title: "✅ Cancelled", Description: fmt.Sprintf("%s was not deleted.", codeSpan(truncateRunes(f.Name, 100)))}},
-			Components: []discordgo.MessageComponent{discordgo.ActionsRow{Components: []discordgo.MessageComponent{
-				discordgo.Button{Label: "Back to your files", Style: discordgo.SecondaryButton, CustomID: fileCustomID(fPage, owner, "0")}}}}})
+			Embeds:     []*discordgo.MessageEmbed{{Title: "✅ Cancelled", Description: fmt.Sprintf("%s was not deleted.", codeSpan(truncateRunes(f.Name, 100)))}},
+			Components: backToFiles(owner)})
 	}
 	return b.update(i, &discordgo.InteractionResponseData{Content: "", Embeds: []*discordgo.MessageEmbed{{Title: title, Description: desc}},
 		Components: []discordgo.MessageComponent{discordgo.ActionsRow{Components: []discordgo.MessageComponent{next, cancel}}}})
@@ -244,9 +248,8 @@ func (b *Bot) deleteFile(i *discordgo.Interaction, owner, fileID string) error {
 		b.log.Warn("remove empty user dir", "user_id", owner, "err", err)
 	}
 	return b.update(i, &discordgo.InteractionResponseData{Content: "",
-		Embeds: []*discordgo.MessageEmbed{{Title: "✅ File Deleted", Description: fmt.Sprintf("%s was deleted.", codeSpan(truncateRunes(f.Name, 100)))}},
-		Components: []discordgo.MessageComponent{discordgo.ActionsRow{Components: []discordgo.MessageComponent{
-			discordgo.Button{Label: "Back to your files", Style: discordgo.SecondaryButton, CustomID: fileCustomID(fPage, owner, "0")}}}}})
+		Embeds:     []*discordgo.MessageEmbed{{Title: "✅ File Deleted", Description: fmt.Sprintf("%s was deleted.", codeSpan(truncateRunes(f.Name, 100)))}},
+		Components: backToFiles(owner)})
 }
 
 // downloadFile sends the file back privately, or says why it can't.

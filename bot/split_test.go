@@ -165,3 +165,10 @@ func TestEncodingFor(t *testing.T) {
 		t.Errorf("hello world = %d tokens", n)
 	}
 }
+
+func TestStripThink_KeepsLeadingIndentWithoutThinking(t *testing.T) {
+	in := "    indented code first\nthen text"
+	if got := stripThink(in, true); got != in {
+		t.Errorf("stripThink changed an answer without reasoning: %q", got)
+	}
+}

@@ -8,11 +8,13 @@ import "strings"
 func stripThink(s string, final bool) string {
 	const open, close = "<think>", "</think>"
 	var sb strings.Builder
+	removed := false
 	for {
 		i := strings.Index(s, open)
 		if i < 0 {
 			break
 		}
+		removed = true
 		sb.WriteString(s[:i])
 		j := strings.Index(s[i:], close)
 		if j < 0 {
@@ -30,9 +32,9 @@ func stripThink(s string, final bool) string {
 		}
 	}
 	sb.WriteString(s)
-	out := sb.String()
-	if out != s || strings.Contains(out, "\n") {
-		return strings.TrimLeft(out, " \n")
+	if removed {
+		// The blank lines that followed the reasoning go with it.
+		return strings.TrimLeft(sb.String(), " \n")
 	}
-	return out
+	return sb.String()
 }
