@@ -413,3 +413,55 @@ func TestStats_UserStatAndPrices(t *testing.T) {
 	}
 	noRefusals(t, h.fake)
 }
+
+func TestAdmin_BadInput(t *testing.T) {
+	h := startBot(t, func(c *bot.Config) { c.AdminIDs = []string{adminID, "555000555000552"} })
+	for _, path := range []string{"blacklist add", "blacklist remove", "stop", "reset"} {
+		if a := h.answerOf(t, h.admin(adminID, path, "")); a.Content != "❓ Name a user." {
+			t.Errorf("/admin %s without a user = %q", path, a.Content)
+		}
+	}
+	if a := h.answerOf(t, h.admin(adminID, "blacklist add", "not-a-snowflake")); a.Content != "❓ Name a user." {
+		t.Errorf("forged user value = %q", a.Content)
+	}
+	if a := h.answerOf(t, h.admin(adminID, "blacklist add", "555000555000552")); !strings.Contains(a.Content, "Admins can't be blacklisted") {
+		t.Errorf("blacklisting an admin = %q", a.Content)
+	}
+	if a := h.answerOf(t, h.admin(adminID, "blacklist remove", "555000555000553")); !strings.Contains(a.Content, "was not blacklisted") {
+		t.Errorf("removing a user who is not blacklisted = %q", a.Content)
+	}
+	if a := h.answerOf(t, h.admin(adminID, "stop", "555000555000553")); !strings.Contains(a.Content, "has no answer running") {
+		t.Errorf("stopping nothing = %q", a.Content)
+	}
+	noRefusals(t, h.fake)
+}
+
+func TestExport_TooLargeFilesAreListed(t *testing.T) {
+	const u = "555000555000631"
+	h := startBot(t, func(c *bot.Config) {
+		prefillFiles(t, c.DataDir, u, 1, 11<<20)
+		prefillFiles(t, c.DataDir, u, 1, 10)
+	})
+	ex := h.finalAnswer(t, h.command(u, "export"))
+	if len(ex.Attachments) != 1 || !strings.Contains(ex.Content, "1 file(s) were too large") {
+		t.Fatalf("export = %q", ex.Content)
+	}
+	data, _ := h.fake.FileData(ex.Attachments[0])
+	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := map[string]string{}
+	for _, f := range zr.File {
+		rc, _ := f.Open()
+		b, _ := io.ReadAll(rc)
+		rc.Close()
+		names[f.Name] = string(b)
+	}
+	if names["files-not-included.txt"] != "file-00.txt\n" {
+		t.Errorf("not-included list = %q (zip holds %d entries)", names["files-not-included.txt"], len(names))
+	}
+	if len(data) > 10<<20 {
+		t.Errorf("export is %d bytes, over Discord's upload limit", len(data))
+	}
+}
