@@ -9,6 +9,8 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 	"github.com/discordgpt/discordgpt/store"
+
+	"github.com/discordgpt/discordgpt/bot/llm"
 )
 
 // adminPermission hides /admin from members who are not server
@@ -158,7 +160,7 @@ func (b *Bot) adminUsage(i *discordgo.Interaction) error {
 	for n, s := range spend {
 		monthOf[s.UserID] = s.USD
 		if n < 10 {
-			fmt.Fprintf(&sb, "%d. <@%s>: %s\n", n+1, s.UserID, FormatCost(s.USD))
+			fmt.Fprintf(&sb, "%d. <@%s>: %s\n", n+1, s.UserID, llm.FormatCost(s.USD))
 		}
 	}
 	if len(spend) == 0 {

@@ -17,6 +17,7 @@ import (
 	"github.com/bwmarrin/discordgo"
 	"github.com/discordgpt/discordgpt/bot"
 	"github.com/discordgpt/discordgpt/bot/discordtest"
+	"github.com/discordgpt/discordgpt/bot/llm"
 	"github.com/discordgpt/discordgpt/bot/openaitest"
 	"github.com/discordgpt/discordgpt/store"
 	openai "github.com/sashabaranov/go-openai"
@@ -408,7 +409,7 @@ func TestStats_UserStatAndPrices(t *testing.T) {
 	prices := h.answerOf(t, h.command(u, "prices"))
 	pd := prices.Embeds[0].Description
 	if !strings.Contains(pd, "`gpt-4o-mini`: $0.15 / $0.075 / $0.6") || !strings.Contains(pd, "`my-local-model`: price unknown") ||
-		!strings.Contains(prices.Embeds[0].Footer.Text, bot.PricesTaken) {
+		!strings.Contains(prices.Embeds[0].Footer.Text, llm.PricesTaken) {
 		t.Errorf("prices = %s / %s", pd, prices.Embeds[0].Footer.Text)
 	}
 	noRefusals(t, h.fake)

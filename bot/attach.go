@@ -11,9 +11,9 @@ import (
 	"time"
 
 	"github.com/bwmarrin/discordgo"
+	"github.com/discordgpt/discordgpt/bot/llm"
 	"github.com/discordgpt/discordgpt/files"
 	"github.com/discordgpt/discordgpt/store"
-	openai "github.com/sashabaranov/go-openai"
 )
 
 // Limits on what of a file goes to the model.
@@ -110,10 +110,10 @@ func (b *Bot) saveAttachment(ctx context.Context, userID string, a *discordgo.Me
 // our own copy as data URLs (while younger than IMAGE_CONTEXT_HOURS), text
 // files inline, and a line naming anything else. A file that is gone is
 // replaced by a short placeholder.
-func (b *Bot) fileParts(userID string, fileIDs []string, now time.Time) []openai.ChatMessagePart {
-	var parts []openai.ChatMessagePart
+func (b *Bot) fileParts(userID string, fileIDs []string, now time.Time) []llm.Part {
+	var parts []llm.Part
 	text := func(s string) {
-		parts = append(parts, openai.ChatMessagePart{Type: openai.ChatMessagePartTypeText, Text: s})
+		parts = append(parts, llm.Part{Text: s})
 	}
 	for _, id := range fileIDs {
 		meta, err := b.db.File(userID, id)
@@ -129,8 +129,7 @@ func (b *Bot) fileParts(userID string, fileIDs []string, now time.Time) []openai
 			}
 			// Only a reference for now: the bytes are read once the budget
 			// has decided which messages go (loadImages).
-			parts = append(parts, openai.ChatMessagePart{Type: openai.ChatMessagePartTypeImageURL, ImageURL: &openai.ChatMessageImageURL{
-				URL: pendingImage + meta.ID, Detail: openai.ImageURLDetailAuto}})
+			parts = append(parts, llm.Part{ImageURL: pendingImage + meta.ID})
 		case files.IsText(meta.ContentType):
 			data, err := b.readFile(meta, maxInlineText)
 			if err != nil {
@@ -154,22 +153,22 @@ const pendingImage = "pending-image:"
 
 // loadImages replaces the image references in msgs with data URLs read
 // from our copies; an image that cannot be read becomes a short note.
-func (b *Bot) loadImages(userID string, msgs []openai.ChatCompletionMessage) {
+func (b *Bot) loadImages(userID string, msgs []llm.Message) {
 	for i := range msgs {
-		for j, p := range msgs[i].MultiContent {
-			if p.ImageURL == nil || !strings.HasPrefix(p.ImageURL.URL, pendingImage) {
+		for j, p := range msgs[i].Parts {
+			if !strings.HasPrefix(p.ImageURL, pendingImage) {
 				continue
 			}
-			meta, err := b.db.File(userID, strings.TrimPrefix(p.ImageURL.URL, pendingImage))
+			meta, err := b.db.File(userID, strings.TrimPrefix(p.ImageURL, pendingImage))
 			var data []byte
 			if err == nil {
 				data, err = b.readFile(meta, maxVisionBytes)
 			}
 			if err != nil {
-				msgs[i].MultiContent[j] = openai.ChatMessagePart{Type: openai.ChatMessagePartTypeText, Text: "[an image that could not be read]"}
+				msgs[i].Parts[j] = llm.Part{Text: "[an image that could not be read]"}
 				continue
 			}
-			p.ImageURL.URL = "data:" + meta.ContentType + ";base64," + base64.StdEncoding.EncodeToString(data)
+			msgs[i].Parts[j].ImageURL = "data:" + meta.ContentType + ";base64," + base64.StdEncoding.EncodeToString(data)
 		}
 	}
 }

@@ -12,12 +12,13 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
+	"github.com/discordgpt/discordgpt/bot/llm"
 	"github.com/discordgpt/discordgpt/files"
 	"github.com/discordgpt/discordgpt/store"
-	openai "github.com/sashabaranov/go-openai"
 )
 
 // ShutdownGrace is how long running handlers may finish after a stop signal.
@@ -28,12 +29,12 @@ type Bot struct {
 	cfg Config
 	db  *store.DB
 	dg  *discordgo.Session
-	ai  *openai.Client
+	llm *llm.Client
 	log *slog.Logger
 
-	files  *files.Dir
-	http   *http.Client
-	prices priceTable
+	files      *files.Dir
+	http       *http.Client
+	modelState atomic.Pointer[modelState]
 
 	handlers   handlerGroup
 	botUserID  string
@@ -50,7 +51,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if err := PointDiscordAt(cfg.DiscordAPIURL); err != nil {
 		return err
 	}
-	db, err := OpenStore(cfg.DataDir, false)
+	db, err := openStore(cfg.DataDir, store.Options{MaxSize: cfg.DBMaxSize})
 	if err != nil {
 		return err
 	}
@@ -63,17 +64,19 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	b := &Bot{cfg: cfg, db: db, log: log, ai: newOpenAI(cfg), files: fdir, prices: cfg.Prices,
+	b := &Bot{cfg: cfg, db: db, log: log, llm: newLLM(cfg, db, log), files: fdir,
 		http: &http.Client{Timeout: 5 * time.Minute}}
 	b.handlers.init()
+	b.loadStoredModels()
 	if err := b.sweepOrphans(); err != nil {
 		log.Warn("orphan sweep incomplete", "err", err)
 	}
 	// Background jobs stop before the database closes (defers run last first).
 	jobsCtx, stopJobs := context.WithCancel(context.Background())
 	var jobs sync.WaitGroup
-	jobs.Add(2)
+	jobs.Add(3)
 	go func() { defer jobs.Done(); b.runSweeper(jobsCtx) }()
+	go func() { defer jobs.Done(); b.runModelRefresh(jobsCtx) }()
 	go func() { defer jobs.Done(); b.runBackups(jobsCtx) }()
 	defer func() { stopJobs(); jobs.Wait() }()
 	if err := b.connect(); err != nil {
@@ -93,24 +96,23 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 // OpenStore opens DATA_DIR's database, turning a held lock into the
 // message a user running two copies needs.
 func OpenStore(dataDir string, readOnly bool) (*store.DB, error) {
+	return openStore(dataDir, store.Options{ReadOnly: readOnly})
+}
+
+func openStore(dataDir string, opts store.Options) (*store.DB, error) {
 	path := filepath.Join(dataDir, store.FileName)
-	db, err := store.Open(path, store.Options{LockTimeout: 3 * time.Second, ReadOnly: readOnly})
+	opts.LockTimeout = 3 * time.Second
+	db, err := store.Open(path, opts)
 	if errors.Is(err, store.ErrLocked) {
 		return nil, fmt.Errorf("another discordgpt is using DATA_DIR=%s: %w", dataDir, err)
 	}
 	return db, err
 }
 
-func newOpenAI(cfg Config) *openai.Client {
-	oc := openai.DefaultConfig(cfg.OpenAIKey)
-	oc.BaseURL = cfg.OpenAIBaseURL
-	oc.HTTPClient = &http.Client{Transport: retryAfterTransport{next: &http.Transport{
-		Proxy:                 http.ProxyFromEnvironment,
-		ResponseHeaderTimeout: 2 * time.Minute,
-		IdleConnTimeout:       90 * time.Second,
-		MaxIdleConnsPerHost:   8,
-	}}}
-	return openai.NewClientWithConfig(oc)
+// newLLM makes the model-side client; db may be nil (for check).
+func newLLM(cfg Config, db *store.DB, log *slog.Logger) *llm.Client {
+	return llm.New(llm.Config{BaseURL: cfg.OpenAIBaseURL, APIKey: cfg.OpenAIKey, API: cfg.API,
+		RetryBackoff: cfg.RetryBackoff, Now: cfg.Now}, db, log)
 }
 
 // connect opens the gateway session with our handlers attached.

@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/discordgpt/discordgpt/store"
+
+	"github.com/discordgpt/discordgpt/bot/llm"
 )
 
 // BudgetError refuses a call because a budget is used up; its text says
@@ -48,13 +50,13 @@ func (b *Bot) checkBudget(userID string, now time.Time) error {
 	switch {
 	case !admin && b.cfg.UserDailyBudget > 0 && s.UserDay >= b.cfg.UserDailyBudget:
 		return &BudgetError{fmt.Sprintf("💸 You've used your daily budget of %s. It resets <t:%d:R>.",
-			FormatCost(b.cfg.UserDailyBudget), b.nextDay(now).Unix())}
+			llm.FormatCost(b.cfg.UserDailyBudget), b.nextDay(now).Unix())}
 	case !admin && b.cfg.UserMonthlyBudget > 0 && s.UserMonth >= b.cfg.UserMonthlyBudget:
 		return &BudgetError{fmt.Sprintf("💸 You've used your monthly budget of %s. It resets <t:%d:R>.",
-			FormatCost(b.cfg.UserMonthlyBudget), b.nextMonth(now).Unix())}
+			llm.FormatCost(b.cfg.UserMonthlyBudget), b.nextMonth(now).Unix())}
 	case b.cfg.GlobalMonthlyBudget > 0 && s.AllMonth >= b.cfg.GlobalMonthlyBudget:
 		return &BudgetError{fmt.Sprintf("💸 The bot has used this month's budget of %s for everyone. It resets <t:%d:R>.",
-			FormatCost(b.cfg.GlobalMonthlyBudget), b.nextMonth(now).Unix())}
+			llm.FormatCost(b.cfg.GlobalMonthlyBudget), b.nextMonth(now).Unix())}
 	}
 	return nil
 }

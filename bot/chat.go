@@ -9,7 +9,8 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 	"github.com/discordgpt/discordgpt/store"
-	openai "github.com/sashabaranov/go-openai"
+
+	"github.com/discordgpt/discordgpt/bot/llm"
 )
 
 // Chat limits.
@@ -33,6 +34,8 @@ const (
 	emptyReplyText = "🤔 The model sent back an empty answer. Please try rephrasing."
 	stoppedNote    = "⏹️ *Stopped.*"
 	shutdownNote   = "⚠️ *Interrupted: the bot is restarting. Please ask again in a moment.*"
+	truncatedNote  = "✂️ *The answer reached its length limit and stops here. Press **Continue** for the rest.*"
+	notSavedNote   = "⚠️ *This exchange could not be saved (the bot's storage failed), so I won't remember it. Please tell the bot's owner.*"
 )
 
 // addressed reports whether a message is for the bot: a DM, an explicit
@@ -69,7 +72,6 @@ func (b *Bot) onMessage(ctx context.Context, m *discordgo.Message) {
 		return
 	}
 	userID := m.Author.ID
-	log := b.log.With("user_id", userID, "guild_id", m.GuildID)
 	// Everything this message leads to belongs to the data as it is now: a
 	// /reset from here on makes its files and answer stale.
 	gen := b.users.gen(userID)
@@ -98,6 +100,17 @@ func (b *Bot) onMessage(ctx context.Context, m *discordgo.Message) {
 	if len(notes) > 0 {
 		b.sendNotice(m, strings.Join(notes, "\n"))
 	}
+	q := store.Message{Role: store.RoleUser, Content: text, DiscordMessageID: m.ID, ChannelID: m.ChannelID}
+	for _, f := range saved {
+		q.FileIDs = append(q.FileIDs, f.ID)
+	}
+	b.converse(ctx, m, q, valid)
+}
+
+// converse queues question q behind the user's running answer, then
+// answers it. m is the message the answer replies to.
+func (b *Bot) converse(ctx context.Context, m *discordgo.Message, q store.Message, valid func() bool) {
+	userID := m.Author.ID
 	t, err := b.users.join(userID)
 	if err != nil {
 		b.sendNotice(m, tooManyText)
@@ -112,23 +125,23 @@ func (b *Bot) onMessage(ctx context.Context, m *discordgo.Message) {
 		return // shutting down before this message's turn
 	}
 	defer t.done()
-	var fileIDs []string
-	for _, f := range saved {
-		fileIDs = append(fileIDs, f.ID)
+	model, notice := b.userModel(userID)
+	if notice != "" {
+		b.sendNotice(m, notice)
 	}
-	q := store.Message{Role: store.RoleUser, Content: text, FileIDs: fileIDs, DiscordMessageID: m.ID, ChannelID: m.ChannelID}
-	if err := b.answer(gctx, m, q, placeholder, valid, t.streamEnded); err != nil {
-		log.Error("answer failed", "err", err)
+	if err := b.answer(gctx, m, q, model, placeholder, valid, t.streamEnded); err != nil {
+		b.log.Error("answer failed", "user_id", userID, "guild_id", m.GuildID, "err", err)
 	}
 }
 
-// answer streams the model's answer to question q into Discord and, if it
-// completes, stores the exchange with its usage in one transaction (unless
-// the user reset their data meanwhile) before showing the final text. streamEnded is called once
+// answer streams the model's answer to question q into Discord. Once the
+// provider accepted the call, its cost is recorded whatever happens next:
+// with the exchange when there is an answer to keep (unless the user reset
+// their data meanwhile: then only the ledger takes it), else on its own.
+// The exchange is stored before the final edit. streamEnded is called once
 // the model has finished, so /stop no longer applies.
-func (b *Bot) answer(ctx context.Context, m *discordgo.Message, q store.Message, placeholderID string, valid func() bool, streamEnded func()) error {
+func (b *Bot) answer(ctx context.Context, m *discordgo.Message, q store.Message, model, placeholderID string, valid func() bool, streamEnded func()) error {
 	userID := m.Author.ID
-	model := b.userModel(userID)
 	req, err := b.buildRequest(userID, model, q, b.cfg.now())
 	if err != nil {
 		b.sendNotice(m, UserMessage(err))
@@ -136,7 +149,7 @@ func (b *Bot) answer(ctx context.Context, m *discordgo.Message, q store.Message,
 	}
 	ctx, cancel := context.WithTimeout(ctx, generationTimeout)
 	defer cancel()
-	r := b.newReplier(m.ChannelID, m.Reference(), userID, placeholderID)
+	r := b.newReplier(m.ChannelID, replyRef(m), userID, placeholderID)
 	if err := b.checkBudget(userID, b.cfg.now()); err != nil {
 		if ferr := r.finish(UserMessage(err), ""); ferr != nil {
 			return errors.Join(err, ferr)
@@ -144,62 +157,74 @@ func (b *Bot) answer(ctx context.Context, m *discordgo.Message, q store.Message,
 		return nil // a used-up budget is not a failure
 	}
 	typing := b.startTyping(ctx, m.ChannelID)
-
-	st, err := openStream(ctx, b.ai, req, b.cfg.RetryBackoff)
-	if err != nil && ctx.Err() != nil {
-		err = ctx.Err()
-	}
-	if err != nil {
-		typing()
-		if ferr := r.finish(b.stopMessage(ctx, err), ""); ferr != nil {
-			return errors.Join(err, ferr)
-		}
-		return err
-	}
 	var showErr error
-	res := readStream(st, func(full string) {
+	res := b.llm.Stream(ctx, req, func(full string) {
 		typing()
 		if showErr != nil || !r.due() {
 			return
 		}
-		if visible := stripThink(full, false); strings.TrimSpace(visible) != "" {
+		if visible := llm.StripThink(full, false); strings.TrimSpace(visible) != "" {
 			showErr = r.show(visible)
 		}
 	})
 	streamEnded()
 	typing()
-	visible := strings.TrimSpace(stripThink(res.Text, true))
-	if res.Err != nil && ctx.Err() != nil {
-		res.Err = ctx.Err() // the stream reports a cancelled read in its own words
-	}
-	if res.Err != nil {
-		final := b.stopMessage(ctx, res.Err)
-		if visible != "" {
+	visible := strings.TrimSpace(llm.StripThink(res.Text, true))
+	usage := b.usageOf(model, res)
+	now := b.cfg.now()
+	day, month := b.ledgerDay(now), b.ledgerMonth(now)
+	if res.Err != nil || visible == "" {
+		// Nothing to keep, but a call the provider accepted is paid for.
+		var recErr error
+		if res.Reached {
+			if recErr = b.db.RecordUsage(userID, usage, day, month, valid); errors.Is(recErr, store.ErrStale) {
+				recErr = nil
+			}
+		}
+		final := emptyReplyText
+		switch {
+		case res.Err != nil && visible != "":
 			final = visible + "\n\n" + noteFor(ctx, res.Err)
+		case res.Err != nil:
+			final = b.stopMessage(ctx, res.Err)
+		case res.Finish == llm.FinishLength:
+			final = "✂️ The model used up its answer length thinking before it wrote anything. Please ask again, maybe more simply."
 		}
 		if err := r.finish(final, answerFileName(m.ID)); err != nil {
-			return errors.Join(res.Err, err)
+			return errors.Join(res.Err, recErr, err)
 		}
-		return fmt.Errorf("stream: %w", res.Err)
-	}
-	if visible == "" {
-		return r.finish(emptyReplyText, "")
+		if res.Err != nil {
+			return errors.Join(fmt.Errorf("stream: %w", res.Err), recErr)
+		}
+		return recErr
 	}
 	// Store before the final edit: once the user sees the whole answer, it
 	// is in their history (and a Discord hiccup on the edit loses nothing).
-	usage, cached := b.usageOf(model, req, res)
-	now := b.cfg.now()
 	_, err = b.db.RecordExchange(userID, store.Exchange{
-		Day: b.ledgerDay(now), Month: b.ledgerMonth(now),
+		Day: day, Month: month,
 		Messages: []store.Message{q, {Role: store.RoleAssistant, Content: visible, DiscordMessageID: r.firstID(), ChannelID: m.ChannelID, Model: model}},
-		Usage:    b.prices.usageCost(usage, cached),
+		Usage:    usage,
 		Valid:    valid,
 	})
-	if errors.Is(err, store.ErrStale) {
+	final := visible
+	switch {
+	case errors.Is(err, store.ErrStale):
 		b.log.Info("answer not stored: the user reset meanwhile", "user_id", userID)
 		err = nil
+	case err != nil:
+		b.log.Error("store exchange", "user_id", userID, "err", err)
+		// The answer stays visible; its cost must not be lost with it.
+		if uerr := b.db.RecordUsage(userID, usage, day, month, valid); uerr != nil && !errors.Is(uerr, store.ErrStale) {
+			b.log.Error("record usage of an unsaved exchange", "user_id", userID, "err", uerr)
+		}
+		final += "\n\n" + notSavedNote
 	}
-	if ferr := r.finish(visible, answerFileName(m.ID)); ferr != nil {
+	var buttons []discordgo.MessageComponent
+	if res.Finish == llm.FinishLength {
+		final += "\n\n" + truncatedNote
+		buttons = continueButton(userID)
+	}
+	if ferr := r.finishWith(final, answerFileName(m.ID), buttons); ferr != nil {
 		return errors.Join(err, ferr)
 	}
 	return err
@@ -231,7 +256,7 @@ func answerFileName(messageID string) string { return "answer-" + messageID + ".
 // sendNotice replies to m with a short message and returns its ID.
 func (b *Bot) sendNotice(m *discordgo.Message, text string) string {
 	sent, err := b.dg.ChannelMessageSendComplex(m.ChannelID, &discordgo.MessageSend{
-		Content: text, Reference: m.Reference(), AllowedMentions: noMentions()})
+		Content: text, Reference: replyRef(m), AllowedMentions: noMentions()})
 	if err != nil {
 		b.log.Warn("send notice", "user_id", m.Author.ID, "err", err)
 		return ""
@@ -263,33 +288,23 @@ func (b *Bot) startTyping(ctx context.Context, channelID string) (stop func()) {
 	}
 }
 
-// userModel is the user's chosen model if it is still offered, else the
-// default.
-func (b *Bot) userModel(userID string) string {
-	s, err := b.db.Settings(userID)
-	if err == nil && s.Model != "" && contains(b.cfg.Models, s.Model) {
-		return s.Model
+// usageOf is the call's usage, priced, for the statistics and the ledger:
+// as the provider reported it, or estimated (and marked so). A call that
+// never reached the provider costs nothing.
+func (b *Bot) usageOf(model string, res llm.Result) store.Usage {
+	if !res.Reached {
+		return store.Usage{Model: model}
 	}
-	return b.cfg.DefaultModel
+	cost, _ := b.models().prices.Cost(model, res.Usage)
+	return store.Usage{Model: model, Requests: 1, InputTokens: res.Usage.Input, OutputTokens: res.Usage.Output,
+		CostUSD: cost, Estimated: res.Usage.Estimated}
 }
 
-// usageOf is the call's usage as the provider reported it, or estimated
-// with the tokenizer (and marked so) when it reported none. It also
-// returns the cached input tokens, which are priced lower.
-func (b *Bot) usageOf(model string, req openai.ChatCompletionRequest, res streamed) (store.Usage, int64) {
-	u := store.Usage{Model: model, Requests: 1}
-	if res.Usage != nil {
-		u.InputTokens, u.OutputTokens = int64(res.Usage.PromptTokens), int64(res.Usage.CompletionTokens)
-		var cached int64
-		if d := res.Usage.PromptTokensDetails; d != nil {
-			cached = int64(d.CachedTokens)
-		}
-		return u, cached
-	}
-	for _, m := range req.Messages {
-		u.InputTokens += int64(messageTokens(model, m))
-	}
-	u.OutputTokens = int64(countTokens(model, res.Text))
-	u.Estimated = true
-	return u, 0
+// replyRef is a reply to m that does not fail if m was deleted meanwhile:
+// the answer is then posted on its own.
+func replyRef(m *discordgo.Message) *discordgo.MessageReference {
+	ref := m.Reference()
+	no := false
+	ref.FailIfNotExists = &no
+	return ref
 }

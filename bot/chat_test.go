@@ -368,8 +368,11 @@ func TestChat_ProviderErrors(t *testing.T) {
 		if len(hist) != want {
 			t.Errorf("%s: %d messages stored, want %d", c.name, len(hist), want)
 		}
+		// Every call the provider accepted is paid for, answer or not: the
+		// cut streams are counted (estimated); refused calls cost nothing.
 		usage, _ := db.UserUsage(fmt.Sprint(150 + i))
-		if (i == 0) != (len(usage) == 1) {
+		paid := i == 0 || c.partial
+		if paid != (len(usage) == 1) || paid && (usage[0].Requests != 1 || usage[0].CostUSD <= 0 || usage[0].Estimated != c.partial) {
 			t.Errorf("%s: usage = %+v", c.name, usage)
 		}
 	}

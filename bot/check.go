@@ -4,7 +4,10 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 	"time"
+
+	"github.com/discordgpt/discordgpt/bot/llm"
 
 	"github.com/bwmarrin/discordgo"
 )
@@ -12,7 +15,7 @@ import (
 // Check tries both services with the configuration and prints one line
 // per check to w. It returns an error if any check failed.
 func Check(ctx context.Context, cfg Config, w io.Writer) error {
-	fmt.Fprintf(w, "config: ok (DATA_DIR=%s, DEFAULT_MODEL=%s, %d models)\n", cfg.DataDir, cfg.DefaultModel, len(cfg.Models))
+	fmt.Fprintf(w, "config: ok (DATA_DIR=%s, DEFAULT_MODEL=%s)\n", cfg.DataDir, cfg.DefaultModel)
 	failed := 0
 	if err := PointDiscordAt(cfg.DiscordAPIURL); err != nil {
 		return err
@@ -31,21 +34,38 @@ func Check(ctx context.Context, cfg Config, w io.Writer) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
-	models, err := newOpenAI(cfg).ListModels(ctx)
-	switch {
-	case err != nil:
+	client := newLLM(cfg, nil, nil)
+	list, err := client.FetchModels(ctx)
+	now := cfg.now()
+	if err != nil {
 		failed++
 		fmt.Fprintf(w, "openai: FAILED at %s: %v\n", cfg.OpenAIBaseURL, err)
-	default:
-		found := false
-		for _, m := range models.Models {
-			found = found || m.ID == cfg.DefaultModel
+		list = nil
+	} else {
+		chat := 0
+		for _, m := range list {
+			if m.Chat {
+				chat++
+			}
 		}
-		note := ""
-		if !found {
-			note = fmt.Sprintf("; warning: DEFAULT_MODEL %s is not in the provider's list", cfg.DefaultModel)
+		fmt.Fprintf(w, "openai: ok, %d models (%d for chat) at %s, %s API\n", len(list), chat, cfg.OpenAIBaseURL, client.API())
+	}
+	st := newModelState(cfg, list, now, now)
+	fmt.Fprintf(w, "models offered: %s\n", strings.Join(st.offered, ", "))
+	var retiring []string
+	for _, m := range list {
+		if d, ok := llm.Shutdown(m); ok && now.Before(d) && contains(st.offered, m.ID) {
+			retiring = append(retiring, fmt.Sprintf("%s (%s)", m.ID, d.Format(time.DateOnly)))
 		}
-		fmt.Fprintf(w, "openai: ok, %d models at %s%s\n", len(models.Models), cfg.OpenAIBaseURL, note)
+	}
+	if len(retiring) > 0 {
+		fmt.Fprintf(w, "models retiring: %s\n", strings.Join(retiring, ", "))
+	}
+	if un := st.unpriced(); len(un) > 0 {
+		fmt.Fprintf(w, "models without a price: %s\n", strings.Join(un, ", "))
+	}
+	for _, warn := range st.warnings(cfg, now) {
+		fmt.Fprintf(w, "warning: %s\n", warn)
 	}
 	if failed > 0 {
 		return fmt.Errorf("%d check(s) failed", failed)

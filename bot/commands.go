@@ -149,6 +149,8 @@ func (b *Bot) onInteraction(ctx context.Context, i *discordgo.Interaction) {
 			err = b.onChooseModel(ctx, i)
 		case strings.HasPrefix(data.CustomID, "f:"):
 			err = b.onFilesComponent(ctx, i)
+		case strings.HasPrefix(data.CustomID, continuePrefix):
+			err = b.onContinue(ctx, i)
 		default:
 			err = b.respondEphemeral(i, staleComponent)
 		}

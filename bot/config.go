@@ -9,24 +9,28 @@ import (
 	"strconv"
 	"strings"
 	"time"
-)
 
-// DefaultModels is offered to users when MODELS is not set.
-var DefaultModels = []string{
-	"gpt-4o-mini", "gpt-4o", "gpt-4.1", "gpt-4.1-mini", "gpt-4.1-nano",
-	"o3-mini", "o4-mini", "gpt-5", "gpt-5-mini", "gpt-5-nano",
-}
+	"github.com/discordgpt/discordgpt/bot/llm"
+)
 
 // Config is everything the bot reads from its environment, parsed and
 // validated once at start.
 type Config struct {
-	DiscordToken    string
-	OpenAIKey       string
-	OpenAIBaseURL   string
-	DiscordAPIURL   string
-	DataDir         string
-	DefaultModel    string
-	Models          []string
+	DiscordToken  string
+	OpenAIKey     string
+	OpenAIBaseURL string
+	DiscordAPIURL string
+	DataDir       string
+	DefaultModel  string
+	// Models is MODELS: the models offered to users. Empty means the
+	// provider's catalogue decides (see the model catalogue in bot/llm).
+	Models []string
+	// API is OPENAI_API: auto, chat or responses.
+	API llm.API
+	// Temperature, if set, is sent to models that take one.
+	Temperature *float32
+	// ReasoningEffort, if set, is sent to reasoning models.
+	ReasoningEffort string
 	AdminIDs        []string
 	Timezone        *time.Location
 	MaxFilesPerUser int
@@ -53,9 +57,13 @@ type Config struct {
 	// RateCount messages per RateWindow is each user's limit (admins exempt).
 	RateCount  int
 	RateWindow time.Duration
-	// Prices is the price table: the built-in one with PRICING_FILE's
-	// models added or overriding.
-	Prices map[string]Price
+	// PriceFile holds PRICING_FILE's prices, which add to or override the
+	// built-in table and the provider's.
+	PriceFile map[string]llm.Price
+	// UnknownPrice is what a model of unknown price counts at: the
+	// UNKNOWN_MODEL_PRICE, or with a budget set and none given, the dearest
+	// built-in model. Nil counts such models as free.
+	UnknownPrice *llm.Price
 	// PricingFile is PRICING_FILE, if set.
 	PricingFile string
 	// Budgets in US dollars; zero means no limit.
@@ -68,6 +76,9 @@ type Config struct {
 	// BackupKeep is how many automatic snapshots are kept.
 	BackupKeep int
 
+	// DBMaxSize caps the database file's size (0: none). Not read from
+	// the environment: tests use it to make the disk "full".
+	DBMaxSize int
 	// RetryBackoff is the first wait before retrying a provider error; it
 	// doubles each time. Not read from the environment (tests shorten it).
 	RetryBackoff time.Duration
@@ -109,8 +120,11 @@ func LoadConfig(env Lookup) (Config, error) {
 		OpenAIBaseURL:   r.url("OPENAI_BASE_URL", "https://api.openai.com/v1"),
 		DiscordAPIURL:   r.url("DISCORD_API_URL", "https://discord.com/"),
 		DataDir:         r.str("DATA_DIR", "./data"),
-		DefaultModel:    r.str("DEFAULT_MODEL", "gpt-4o-mini"),
-		Models:          r.list("MODELS", DefaultModels),
+		DefaultModel:    r.str("DEFAULT_MODEL", llm.DefaultModel),
+		Models:          r.list("MODELS", nil),
+		API:             llm.API(r.oneOf("OPENAI_API", "auto", "auto", "chat", "responses")),
+		Temperature:     r.temperature("TEMPERATURE"),
+		ReasoningEffort: r.oneOf("REASONING_EFFORT", "", "", "none", "minimal", "low", "medium", "high", "xhigh", "max"),
 		Timezone:        r.timezone("TIMEZONE", "UTC"),
 		MaxFilesPerUser: r.intRange("MAX_FILES_PER_USER", 20, 1, 10_000),
 		MaxFileSizeMB:   r.intRange("MAX_FILE_SIZE_MB", 25, 1, 1024),
@@ -147,8 +161,16 @@ func LoadConfig(env Lookup) (Config, error) {
 	case h > 0:
 		c.FileExpiration = time.Duration(h) * time.Hour
 	}
-	if r.err == nil {
-		c.Prices, r.err = loadPrices(c.PricingFile)
+	if r.err == nil && c.PricingFile != "" {
+		var err error
+		if c.PriceFile, err = llm.LoadPriceFile(c.PricingFile); err != nil {
+			r.fail("PRICING_FILE", err.Error())
+		}
+	}
+	c.UnknownPrice = r.price("UNKNOWN_MODEL_PRICE")
+	if c.UnknownPrice == nil && (c.UserDailyBudget > 0 || c.UserMonthlyBudget > 0 || c.GlobalMonthlyBudget > 0) {
+		_, dearest := llm.DearestPrice()
+		c.UnknownPrice = &dearest
 	}
 	if r.err != nil {
 		return Config{}, r.err
@@ -160,13 +182,13 @@ func LoadConfig(env Lookup) (Config, error) {
 	if strings.ContainsAny(c.DiscordToken, " \t\r\n") {
 		return Config{}, &ConfigError{"DISCORD_TOKEN", "contains white space"}
 	}
-	if c.OpenAIKey == "" && isOpenAI(c.OpenAIBaseURL) {
+	if c.OpenAIKey == "" && llm.IsOpenAI(c.OpenAIBaseURL) {
 		return Config{}, &ConfigError{"OPENAI_API_KEY", "is required for api.openai.com (or OPENAI_API_KEY_FILE; a local OPENAI_BASE_URL needs none)"}
 	}
 	if c.DataDir == "" {
 		return Config{}, &ConfigError{"DATA_DIR", "must not be empty"}
 	}
-	if !contains(c.Models, c.DefaultModel) {
+	if len(c.Models) > 0 && !contains(c.Models, c.DefaultModel) {
 		c.Models = append([]string{c.DefaultModel}, c.Models...)
 	}
 	if len(c.Models) > 25 {
@@ -177,11 +199,6 @@ func LoadConfig(env Lookup) (Config, error) {
 
 // IsAdmin reports whether the user is one of ADMIN_IDS.
 func (c Config) IsAdmin(userID string) bool { return contains(c.AdminIDs, userID) }
-
-func isOpenAI(base string) bool {
-	u, err := url.Parse(base)
-	return err == nil && strings.EqualFold(u.Hostname(), "api.openai.com")
-}
 
 func contains(list []string, s string) bool {
 	for _, v := range list {
@@ -252,6 +269,41 @@ func (r *reader) url(key, def string) string {
 		return ""
 	}
 	return v
+}
+
+// temperature reads a sampling temperature from 0 to 2; unset sends none.
+func (r *reader) temperature(key string) *float32 {
+	v, ok := r.get(key)
+	if !ok {
+		return nil
+	}
+	f, err := strconv.ParseFloat(v, 32)
+	if err != nil || f < 0 || f > 2 {
+		r.fail(key, fmt.Sprintf("%q must be a number from 0 to 2", v))
+		return nil
+	}
+	t := float32(f)
+	return &t
+}
+
+// price reads "INPUT/OUTPUT" dollars per million tokens, like 10/50;
+// "0" means free.
+func (r *reader) price(key string) *llm.Price {
+	v, ok := r.get(key)
+	if !ok {
+		return nil
+	}
+	if v == "0" {
+		return &llm.Price{}
+	}
+	in, out, found := strings.Cut(v, "/")
+	i, err1 := strconv.ParseFloat(strings.TrimSpace(strings.TrimPrefix(in, "$")), 64)
+	o, err2 := strconv.ParseFloat(strings.TrimSpace(strings.TrimPrefix(out, "$")), 64)
+	if !found || err1 != nil || err2 != nil || i < 0 || o < 0 || math.IsNaN(i+o) || math.IsInf(i+o, 0) {
+		r.fail(key, fmt.Sprintf("%q must be input/output dollars per million tokens, like 10/50", v))
+		return nil
+	}
+	return &llm.Price{Input: i, CachedInput: i, Output: o}
 }
 
 func (r *reader) list(key string, def []string) []string {

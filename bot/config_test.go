@@ -19,9 +19,9 @@ func TestLoadConfig_Defaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	if c.OpenAIBaseURL != "https://api.openai.com/v1" || c.DiscordAPIURL != "https://discord.com/" ||
-		c.DataDir != "./data" || c.DefaultModel != "gpt-4o-mini" || c.Timezone.String() != "UTC" ||
+		c.DataDir != "./data" || c.DefaultModel != "gpt-6-luna" || c.Timezone.String() != "UTC" ||
 		c.MaxFilesPerUser != 20 || c.FileExpiration != 48*time.Hour || c.MaxFileSizeMB != 25 ||
-		c.LogFormat != "text" || c.LogLevel.String() != "INFO" || c.Models[0] != "gpt-4o-mini" {
+		c.LogFormat != "text" || c.LogLevel.String() != "INFO" || len(c.Models) != 0 || c.API != "auto" || c.Temperature != nil || c.UnknownPrice != nil {
 		t.Fatalf("defaults = %+v", c)
 	}
 }

@@ -134,6 +134,8 @@ func env(fake *discordtest.Server, ai *openaitest.Server, dataDir string) map[st
 		"OPENAI_BASE_URL": ai.URL,
 		"DATA_DIR":        dataDir,
 		"LOG_LEVEL":       "info",
+		// The fake serves gpt-4o-mini unless told otherwise.
+		"DEFAULT_MODEL": "gpt-4o-mini",
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/discordgpt/discordgpt/bot/llm"
 	openai "github.com/sashabaranov/go-openai"
 )
 
@@ -22,12 +23,13 @@ func UserMessage(err error) string {
 	var apiErr *openai.APIError
 	var reqErr *openai.RequestError
 	var netErr net.Error
-	var waitErr *RetryAfterError
+	var waitErr *llm.RetryAfterError
+	var streamErr *llm.StreamError
 	var budgetErr *BudgetError
 	switch {
 	case errors.As(err, &budgetErr):
 		return budgetErr.Text
-	case errors.As(err, &waitErr) && !isQuota(err):
+	case errors.As(err, &waitErr) && !llm.IsQuota(err):
 		return fmt.Sprintf("🐢 The AI provider is rate-limiting me. Please try again in %d seconds.", int(waitErr.Wait.Round(time.Second).Seconds()+0.5))
 	case errors.Is(err, errUnknownCommand):
 		return "❓ I don't know that command. It may have been removed; try `/help`."
@@ -35,6 +37,10 @@ func UserMessage(err error) string {
 		return "⏱️ The AI provider took too long to answer. Please try again in a moment."
 	case errors.Is(err, context.Canceled):
 		return "⏹️ Stopped."
+	case errors.As(err, &streamErr), errors.Is(err, llm.ErrCutStream):
+		return "🔌 The AI provider's answer broke off before it began. Please try again."
+	case llm.Unsupported(err):
+		return "🚫 The AI provider doesn't accept a setting this model needs. Pick another model, or tell the bot's owner."
 	case errors.As(err, &apiErr):
 		return providerMessage(apiErr.HTTPStatusCode, fmt.Sprint(apiErr.Code), apiErr.Type)
 	case errors.As(err, &reqErr):
@@ -43,13 +49,6 @@ func UserMessage(err error) string {
 		return "🔌 I can't reach the AI provider right now. Please try again in a few minutes."
 	}
 	return "⚠️ Something went wrong on my side. Please try again; if it keeps happening, tell the bot's owner."
-}
-
-// isQuota reports whether err is the provider saying the account has no
-// credit left.
-func isQuota(err error) bool {
-	var apiErr *openai.APIError
-	return errors.As(err, &apiErr) && (fmt.Sprint(apiErr.Code) == "insufficient_quota" || apiErr.Type == "insufficient_quota")
 }
 
 func providerMessage(status int, code, typ string) string {

@@ -73,22 +73,28 @@ func (r *replier) show(text string) error {
 		parts[last] += cursor
 	}
 	r.lastFlush = time.Now()
-	return r.apply(parts)
+	return r.apply(parts, nil)
 }
 
 // finish shows the final text. An answer that needs more than maxMsgs
 // messages becomes one attached .md file with its start inline, and the
 // other streamed messages are removed.
 func (r *replier) finish(text, fileName string) error {
+	return r.finishWith(text, fileName, nil)
+}
+
+// finishWith is finish with components (buttons) under the answer's last
+// message.
+func (r *replier) finishWith(text, fileName string, comps []discordgo.MessageComponent) error {
 	parts := splitMessage(text, MessageLimit)
 	if len(parts) <= r.maxMsgs {
-		return r.apply(parts)
+		return r.apply(parts, comps)
 	}
 	head := splitMessage(text, MessageLimit-len([]rune(fileNote)))[0] + fileNote
 	file := &discordgo.File{Name: fileName, ContentType: "text/markdown", Reader: strings.NewReader(text)}
 	if len(r.sent) == 0 {
 		m, err := r.b.dg.ChannelMessageSendComplex(r.channelID, &discordgo.MessageSend{
-			Content: head, Reference: r.ref, Files: []*discordgo.File{file}, AllowedMentions: noMentions()})
+			Content: head, Reference: r.ref, Files: []*discordgo.File{file}, AllowedMentions: noMentions(), Components: comps})
 		if err != nil {
 			return fmt.Errorf("send answer file: %w", err)
 		}
@@ -98,6 +104,9 @@ func (r *replier) finish(text, fileName string) error {
 	edit := discordgo.NewMessageEdit(r.channelID, r.sent[0].id).SetContent(head)
 	edit.Files = []*discordgo.File{file}
 	edit.AllowedMentions = noMentions()
+	if comps != nil {
+		edit.Components = &comps
+	}
 	if _, err := r.b.dg.ChannelMessageEditComplex(edit); err != nil {
 		return fmt.Errorf("attach answer file: %w", err)
 	}
@@ -111,15 +120,20 @@ func (r *replier) finish(text, fileName string) error {
 	return nil
 }
 
-// apply edits changed messages and posts new ones.
-func (r *replier) apply(parts []string) error {
+// apply edits changed messages and posts new ones; comps, if set, go
+// under the last one.
+func (r *replier) apply(parts []string, comps []discordgo.MessageComponent) error {
 	for i, p := range parts {
+		last := i == len(parts)-1 && comps != nil
 		if i < len(r.sent) {
-			if r.sent[i].content == p {
+			if r.sent[i].content == p && !last {
 				continue
 			}
 			edit := discordgo.NewMessageEdit(r.channelID, r.sent[i].id).SetContent(p)
 			edit.AllowedMentions = noMentions()
+			if last {
+				edit.Components = &comps
+			}
 			if _, err := r.b.dg.ChannelMessageEditComplex(edit); err != nil {
 				return fmt.Errorf("edit answer: %w", err)
 			}
@@ -127,6 +141,9 @@ func (r *replier) apply(parts []string) error {
 			continue
 		}
 		send := &discordgo.MessageSend{Content: p, AllowedMentions: noMentions()}
+		if last {
+			send.Components = comps
+		}
 		if i == 0 {
 			send.Reference = r.ref
 		}

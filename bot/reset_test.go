@@ -92,7 +92,7 @@ func holders(t *testing.T, db *store.DB, id string) []string {
 }
 
 func TestReset_SeedChecklist(t *testing.T) {
-	h := startBot(t, func(c *bot.Config) { c.RateCount = 0 })
+	h := startBot(t, func(c *bot.Config) { c.RateCount = 0; c.Models = []string{"gpt-4o-mini", "gpt-4o"} })
 	const alice, bob, carol, dave = "777000777000771", "777000777000772", "777000777000773", "777000777000774"
 	f := h.fake
 	// Alice: a mix of types, history, statistics, a model choice.

@@ -5,8 +5,6 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
-
-	openai "github.com/sashabaranov/go-openai"
 )
 
 // fencesBalance reports whether every ``` opened in s is closed.
@@ -99,76 +97,5 @@ func TestSplitMessage_StableWhileGrowing(t *testing.T) {
 				t.Fatalf("at %d chars, finished part %d differs from the final one", n, i)
 			}
 		}
-	}
-}
-
-func TestStripThink(t *testing.T) {
-	cases := []struct {
-		in    string
-		final bool
-		want  string
-	}{
-		{"<think>pondering</think>The answer.", true, "The answer."},
-		{"<think>pondering</think>\n\nThe answer.", true, "The answer."},
-		{"Before <think>x</think>after", true, "Before after"},
-		{"<think>still thinking", false, ""},
-		{"Answer so far <thi", false, "Answer so far "},
-		{"a < b and c", true, "a < b and c"},
-	}
-	for _, c := range cases {
-		if got := stripThink(c.in, c.final); got != c.want {
-			t.Errorf("stripThink(%q, %v) = %q, want %q", c.in, c.final, got, c.want)
-		}
-	}
-}
-
-func TestFitToBudget(t *testing.T) {
-	model := "gpt-4o-mini"
-	sys := openai.ChatCompletionMessage{Role: "system", Content: "You are helpful."}
-	var hist []openai.ChatCompletionMessage
-	for i := 0; i < 200; i++ {
-		hist = append(hist, openai.ChatCompletionMessage{Role: "user", Content: fmt.Sprintf("message %d: %s", i, strings.Repeat("lorem ipsum ", 20))})
-	}
-	q := openai.ChatCompletionMessage{Role: "user", Content: "the new question"}
-	out, dropped := fitToBudget(model, 8000, sys, hist, q)
-	total := 0
-	for _, m := range out {
-		total += messageTokens(model, m)
-	}
-	if total > 8000-replyReserve(8000) {
-		t.Fatalf("%d tokens sent, budget %d", total, 8000-replyReserve(8000))
-	}
-	if out[0].Content != sys.Content || out[len(out)-1].Content != q.Content || dropped == 0 {
-		t.Fatalf("system/question/drop wrong: %d dropped", dropped)
-	}
-	if !strings.HasPrefix(out[len(out)-2].Content, "message 199:") || !strings.HasPrefix(out[1].Content, fmt.Sprintf("message %d:", dropped)) {
-		t.Fatalf("not the newest whole messages: first kept %q", out[1].Content[:12])
-	}
-	// One huge question is cut to fit, and says so.
-	huge := openai.ChatCompletionMessage{Role: "user", Content: strings.Repeat("big ", 20000)}
-	out, _ = fitToBudget(model, 8000, sys, nil, huge)
-	if n := messageTokens(model, out[1]); n > 8000-replyReserve(8000) || !strings.Contains(out[1].Content, "cut to fit") {
-		t.Fatalf("huge question: %d tokens, cut note %v", n, strings.Contains(out[1].Content, "cut"))
-	}
-}
-
-func TestEncodingFor(t *testing.T) {
-	for model, want := range map[string]string{
-		"gpt-4o-mini": "o200k_base", "gpt-5": "o200k_base", "o4-mini": "o200k_base", "gpt-4.1-nano": "o200k_base",
-		"gpt-4-turbo": "cl100k_base", "gpt-3.5-turbo": "cl100k_base", "llama3": "o200k_base",
-	} {
-		if got := string(encodingFor(model)); got != want {
-			t.Errorf("%s: %s, want %s", model, got, want)
-		}
-	}
-	if n := countTokens("gpt-4o", "hello world"); n != 2 {
-		t.Errorf("hello world = %d tokens", n)
-	}
-}
-
-func TestStripThink_KeepsLeadingIndentWithoutThinking(t *testing.T) {
-	in := "    indented code first\nthen text"
-	if got := stripThink(in, true); got != in {
-		t.Errorf("stripThink changed an answer without reasoning: %q", got)
 	}
 }

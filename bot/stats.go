@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/bwmarrin/discordgo"
+
+	"github.com/discordgpt/discordgpt/bot/llm"
 )
 
 // cmdUserStat shows the user's usage: model, totals, today's and this
@@ -34,20 +36,20 @@ func (b *Bot) cmdUserStat(_ context.Context, i *discordgo.Interaction) error {
 		mark = "*"
 	}
 	var sb strings.Builder
-	fmt.Fprintf(&sb, "**Model:** `%s`\n", b.userModel(userID))
+	fmt.Fprintf(&sb, "**Model:** `%s`\n", b.currentModel(userID))
 	fmt.Fprintf(&sb, "**Tokens:** %s in · %s out%s · **Requests:** %d\n", thousands(in), thousands(out), mark, reqs)
-	fmt.Fprintf(&sb, "**Total cost:** %s%s\n", FormatCost(cost), mark)
-	fmt.Fprintf(&sb, "**Today:** %s%s · **This month:** %s%s\n", FormatCost(spent.UserDay), ofBudget(b.cfg.UserDailyBudget),
-		FormatCost(spent.UserMonth), ofBudget(b.cfg.UserMonthlyBudget))
+	fmt.Fprintf(&sb, "**Total cost:** %s%s\n", llm.FormatCost(cost), mark)
+	fmt.Fprintf(&sb, "**Today:** %s%s · **This month:** %s%s\n", llm.FormatCost(spent.UserDay), ofBudget(b.cfg.UserDailyBudget),
+		llm.FormatCost(spent.UserMonth), ofBudget(b.cfg.UserMonthlyBudget))
 	if len(usage) > 0 {
 		sb.WriteString("\n**Top models by cost**\n")
 		for n, u := range usage {
 			if n == 10 {
 				break
 			}
-			price := FormatCost(u.CostUSD)
-			if _, ok := b.prices.lookup(u.Model); !ok {
-				price = "price unknown"
+			price := llm.FormatCost(u.CostUSD)
+			if _, ok := b.models().prices.Lookup(u.Model); !ok {
+				price += " (price unknown)"
 			}
 			est := ""
 			if u.Estimated {
@@ -70,7 +72,7 @@ func ofBudget(budget float64) string {
 	if budget <= 0 {
 		return ""
 	}
-	return " of " + FormatCost(budget)
+	return " of " + llm.FormatCost(budget)
 }
 
 // thousands prints n with thousands separators.
@@ -85,21 +87,35 @@ func thousands(n int64) string {
 	return s
 }
 
-// cmdPrices shows the price of every model in MODELS.
+// cmdPrices shows the price of every offered model.
 func (b *Bot) cmdPrices(_ context.Context, i *discordgo.Interaction) error {
-	models := append([]string(nil), b.cfg.Models...)
+	st := b.models()
+	models := append([]string(nil), st.offered...)
 	sort.Strings(models)
 	var sb strings.Builder
 	sb.WriteString("Dollars per million tokens: input / cached input / output.\n\n")
-	for _, m := range models {
-		if p, ok := b.prices.lookup(m); ok {
-			fmt.Fprintf(&sb, "%s: $%g / $%g / $%g\n", codeSpan(m), p.Input, p.CachedInput, p.Output)
-		} else {
-			fmt.Fprintf(&sb, "%s: price unknown (counted as $0)\n", codeSpan(m))
-		}
+	unknown := "price unknown (counted as $0)"
+	if p, ok := st.prices.Unknown(); ok {
+		unknown = fmt.Sprintf("price unknown (counted at $%g / $%g / $%g)", p.Input, p.CachedInput, p.Output)
 	}
-	footer := "OpenAI list prices as of " + PricesTaken
-	if b.cfg.PricingFile != "" {
+	for n, m := range models {
+		line := ""
+		if p, ok := st.prices.Lookup(m); ok {
+			line = fmt.Sprintf("%s: $%g / $%g / $%g", codeSpan(m), p.Input, p.CachedInput, p.Output)
+		} else {
+			line = fmt.Sprintf("%s: %s", codeSpan(m), unknown)
+		}
+		if d, ok := st.shutdown(m); ok {
+			line += fmt.Sprintf(" · shuts down %s", d.Format("2006-01-02"))
+		}
+		if sb.Len()+len(line) > 3900 {
+			fmt.Fprintf(&sb, "… and %d more", len(models)-n)
+			break
+		}
+		sb.WriteString(line + "\n")
+	}
+	footer := llm.PricesSource + " as of " + llm.PricesTaken
+	if st.prices.HasFile() {
 		footer += ", with the owner's own prices added"
 	}
 	embed := &discordgo.MessageEmbed{Title: "💲 Prices", Description: sb.String(), Footer: &discordgo.MessageEmbedFooter{Text: footer}}

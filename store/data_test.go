@@ -34,7 +34,7 @@ func TestStore_RecordExchangeAndUsage(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := db.AddUsage("9", Usage{Model: "o4-mini", InputTokens: 1, Requests: 1, CostUSD: 2, Estimated: true}); err != nil {
+	if err := db.RecordUsage("9", Usage{Model: "o4-mini", InputTokens: 1, Requests: 1, CostUSD: 2, Estimated: true}, "", "", nil); err != nil {
 		t.Fatal(err)
 	}
 	u, err := db.UserUsage("9")
@@ -188,5 +188,60 @@ func TestStore_SpendingLedgerAndBlacklist(t *testing.T) {
 	}
 	if ok, _ := db.Blacklisted("13"); ok {
 		t.Fatal("still blacklisted")
+	}
+}
+
+func TestStore_StaleUsageGoesToTheLedgerOnly(t *testing.T) {
+	db := openTest(t)
+	stale := func() bool { return false }
+	u := Usage{Model: "gpt-6-luna", InputTokens: 100, OutputTokens: 50, Requests: 1, CostUSD: 0.25}
+	if err := db.RecordUsage("7", u, "2026-11-26", "2026-11", stale); !errors.Is(err, ErrStale) {
+		t.Fatalf("stale usage: %v", err)
+	}
+	ex := Exchange{Messages: []Message{{Role: RoleUser, Content: "q"}, {Role: RoleAssistant, Content: "a"}}, Usage: u,
+		Day: "2026-11-26", Month: "2026-11", Valid: stale}
+	if _, err := db.RecordExchange("7", ex); !errors.Is(err, ErrStale) {
+		t.Fatalf("stale exchange: %v", err)
+	}
+	if h, _ := db.History("7", 0); len(h) != 0 {
+		t.Errorf("stale exchange stored %d messages", len(h))
+	}
+	if st, _ := db.UserUsage("7"); len(st) != 0 {
+		t.Errorf("stale usage reached the statistics: %+v", st)
+	}
+	s, err := db.Spending("7", "2026-11-26", "2026-11")
+	if err != nil || s.UserDay != 0.5 || s.UserMonth != 0.5 || s.AllMonth != 0.5 {
+		t.Fatalf("ledger = %+v, %v; both stale calls must be in it", s, err)
+	}
+}
+
+func TestStore_ModelCatalogAndQuirks(t *testing.T) {
+	db := openTest(t)
+	if _, ok, err := db.Catalog(); ok || err != nil {
+		t.Fatalf("empty catalog: %v %v", ok, err)
+	}
+	c := Catalog{Models: []ProviderModel{{ID: "gpt-5", ShutdownDate: "2026-12-11", Chat: true}}, FetchedAt: time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)}
+	if err := db.SetCatalog(c); err != nil {
+		t.Fatal(err)
+	}
+	got, ok, err := db.Catalog()
+	if !ok || err != nil || len(got.Models) != 1 || got.Models[0].ShutdownDate != "2026-12-11" || !got.FetchedAt.Equal(c.FetchedAt) {
+		t.Fatalf("catalog = %+v %v %v", got, ok, err)
+	}
+	if err := db.AddQuirk("llama3", "temperature", c.FetchedAt); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.AddQuirk("llama3", "stream_options", c.FetchedAt); err != nil {
+		t.Fatal(err)
+	}
+	q, err := db.Quirks("llama3")
+	if err != nil || len(q.Unsupported) != 2 {
+		t.Fatalf("quirks = %+v %v", q, err)
+	}
+	if q, _ := db.Quirks("other"); len(q.Unsupported) != 0 {
+		t.Fatalf("other model has quirks %+v", q)
+	}
+	if err := db.AddQuirk("", "temperature", c.FetchedAt); err == nil {
+		t.Error("empty model name accepted")
 	}
 }

@@ -29,6 +29,11 @@ func (db *DB) Settings(userID string) (Settings, error) {
 // SetModel records the user's model choice. It lives outside the user's
 // data bucket, so /reset keeps it.
 func (db *DB) SetModel(userID, model string) error {
+	return db.UpdateSettings(userID, func(s *Settings) { s.Model = model })
+}
+
+// UpdateSettings changes the user's settings in one transaction.
+func (db *DB) UpdateSettings(userID string, change func(*Settings)) error {
 	key, err := userKey(userID)
 	if err != nil {
 		return err
@@ -41,7 +46,7 @@ func (db *DB) SetModel(userID, model string) error {
 				return err
 			}
 		}
-		s.Model = model
+		change(&s)
 		v, err := json.Marshal(s)
 		if err != nil {
 			return err

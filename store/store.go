@@ -48,7 +48,7 @@ var (
 	// would lift a ban.
 	bucketBlacklist = []byte("blacklist")
 
-	allBuckets = [][]byte{bucketMeta, bucketUsers, bucketSettings, bucketSpend, bucketBlacklist}
+	allBuckets = [][]byte{bucketMeta, bucketUsers, bucketSettings, bucketSpend, bucketBlacklist, bucketModels}
 )
 
 // Sub-buckets of one user's bucket under bucketUsers. Deleting the user's
@@ -74,6 +74,9 @@ type Options struct {
 	LockTimeout time.Duration
 	// ReadOnly opens the file without creating or changing anything.
 	ReadOnly bool
+	// MaxSize, if set, caps the file's size in bytes: a write that would
+	// grow it further fails, as it would on a full disk.
+	MaxSize int
 }
 
 // DB is the open database.
@@ -101,6 +104,7 @@ func Open(path string, opts Options) (*DB, error) {
 		// Mapping room up front means a long read (a backup) rarely holds up
 		// a writer that needs the file remapped.
 		InitialMmapSize: 64 << 20,
+		MaxSize:         opts.MaxSize,
 	})
 	if errors.Is(err, bolterrors.ErrTimeout) {
 		return nil, ErrLocked

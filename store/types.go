@@ -74,4 +74,7 @@ type Usage struct {
 type Settings struct {
 	// Model is the user's chosen model; empty means the default.
 	Model string `json:"model,omitempty"`
+	// RetireNotice names the model whose coming shutdown the user was
+	// told about, so they are told once.
+	RetireNotice string `json:"retire_notice,omitempty"`
 }

@@ -25,15 +25,20 @@ type Exchange struct {
 }
 
 // ErrStale means an exchange was dropped because Valid returned false.
+// Its cost still went to the ledger.
 var ErrStale = fmt.Errorf("exchange is stale: the user's data was reset meanwhile")
 
 // RecordExchange appends the exchange's messages and adds its usage to the
-// user's per-model statistics in one transaction.
+// user's per-model statistics and its cost to the ledger, in one
+// transaction. If Valid returns false, only the ledger takes the cost (a
+// reset must not lift a budget) and ErrStale is returned.
 func (db *DB) RecordExchange(userID string, ex Exchange) ([]Message, error) {
 	msgs := append([]Message(nil), ex.Messages...)
+	stale := false
 	err := db.bolt.Update(func(tx *bolt.Tx) error {
 		if ex.Valid != nil && !ex.Valid() {
-			return ErrStale
+			stale = true
+			return addSpend(tx, userID, ex.Day, ex.Month, ex.Usage.CostUSD)
 		}
 		if err := appendMessages(tx, userID, msgs); err != nil {
 			return err
@@ -48,15 +53,33 @@ func (db *DB) RecordExchange(userID string, ex Exchange) ([]Message, error) {
 	if err != nil {
 		return nil, fmt.Errorf("record exchange: %w", err)
 	}
+	if stale {
+		return nil, ErrStale
+	}
 	return msgs, nil
 }
 
-// AddUsage adds usage to the user's statistics for usage.Model on its own,
-// for a call whose answer is not stored (a failed or stopped stream).
-func (db *DB) AddUsage(userID string, u Usage) error {
-	err := db.bolt.Update(func(tx *bolt.Tx) error { return addUsage(tx, userID, u) })
+// RecordUsage records a paid call whose answer is not stored (stopped, cut,
+// failed, empty): its usage goes to the user's statistics unless Valid
+// returns false (the user reset meanwhile), and its cost to the ledger
+// always. It reports ErrStale when the statistics were skipped.
+func (db *DB) RecordUsage(userID string, u Usage, day, month string, valid func() bool) error {
+	stale := false
+	err := db.bolt.Update(func(tx *bolt.Tx) error {
+		if valid != nil && !valid() {
+			stale = true
+		} else if u.Requests > 0 {
+			if err := addUsage(tx, userID, u); err != nil {
+				return err
+			}
+		}
+		return addSpend(tx, userID, day, month, u.CostUSD)
+	})
 	if err != nil {
-		return fmt.Errorf("add usage: %w", err)
+		return fmt.Errorf("record usage: %w", err)
+	}
+	if stale {
+		return ErrStale
 	}
 	return nil
 }

@@ -254,7 +254,12 @@ func (s *Server) createMessage(channelID string, p messagePayload, files []File,
 	}
 	if ref := p.MessageReference; ref != nil && ref.MessageID != "" {
 		if _, ok := s.messages[ref.MessageID]; !ok {
-			return nil, errors.New("message_reference: Unknown message")
+			// Discord's fail_if_not_exists defaults to true; false sends
+			// the message as a plain one.
+			if ref.FailIfNotExists == nil || *ref.FailIfNotExists {
+				return nil, errors.New("message_reference: Unknown message")
+			}
+			p.MessageReference = nil
 		}
 	}
 	m := &discordgo.Message{

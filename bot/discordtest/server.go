@@ -223,6 +223,15 @@ func (s *Server) Message(id string) (discordgo.Message, bool) {
 	return *m, true
 }
 
+// DeleteMessage deletes a message as its author would (a user deleting
+// their question, say).
+func (s *Server) DeleteMessage(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.messages, id)
+	s.notify()
+}
+
 // AddAttachment makes data downloadable from the fake's CDN and returns the
 // attachment to put in a message.
 func (s *Server) AddAttachment(filename, contentType string, data []byte) *discordgo.MessageAttachment {

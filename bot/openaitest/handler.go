@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strings"
 	"time"
 
 	openai "github.com/sashabaranov/go-openai"
@@ -21,19 +20,49 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		s.listModels(w)
 	case r.Method == http.MethodPost && r.URL.Path == "/v1/chat/completions":
 		s.chat(w, r)
+	case r.Method == http.MethodPost && r.URL.Path == "/v1/responses":
+		s.responses(w, r)
 	default:
 		writeError(w, http.StatusNotFound, "invalid_request_error", "unknown_url", "Unknown request URL: "+r.Method+" "+r.URL.Path)
 	}
 }
 
+// listed is one entry of GET /v1/models, with OpenAI's shutdown_date.
+type listed struct {
+	ID           string  `json:"id"`
+	Object       string  `json:"object"`
+	Created      int64   `json:"created"`
+	OwnedBy      string  `json:"owned_by"`
+	ShutdownDate *string `json:"shutdown_date"`
+}
+
 func (s *Server) listModels(w http.ResponseWriter) {
-	models := s.Models
+	s.mu.Lock()
+	models := append([]string(nil), s.Models...)
+	shut := map[string]string{}
+	for k, v := range s.Shutdowns {
+		shut[k] = v
+	}
+	s.mu.Unlock()
 	if len(models) == 0 {
 		models = []string{"gpt-4o-mini"}
 	}
-	list := openai.ModelsList{}
+	var list struct {
+		Object string   `json:"object"`
+		Data   []listed `json:"data"`
+	}
+	list.Object = "list"
 	for _, m := range models {
-		list.Models = append(list.Models, openai.Model{ID: m, Object: "model", OwnedBy: "openai"})
+		e := listed{ID: m, Object: "model", Created: 1700000000, OwnedBy: "openai"}
+		d, ok := shut[m]
+		if !ok {
+			f, _ := facts(m)
+			d = f.Shutdown
+		}
+		if d != "" {
+			e.ShutdownDate = &d
+		}
+		list.Data = append(list.Data, e)
 	}
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(list)
@@ -45,7 +74,7 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "invalid_request_error", "", "could not read body")
 		return
 	}
-	rec := Request{Raw: raw, Time: time.Now()}
+	rec := Request{API: "chat", Raw: raw, Time: time.Now()}
 	sw := &statusWriter{ResponseWriter: w}
 	decodeErr := json.Unmarshal(raw, &rec.Chat)
 	// Recorded on arrival, so a test sees the request as soon as the
@@ -63,7 +92,7 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if e := s.validate(raw, rec.Chat); e != nil {
-		writeError(sw, e.status, "invalid_request_error", e.code, e.msg)
+		writeRefusal(sw, e)
 		return
 	}
 	reply := s.next(rec.Chat)
@@ -91,6 +120,9 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 	finish := openai.FinishReasonStop
 	if len(reply.ToolCalls) > 0 {
 		finish = openai.FinishReasonToolCalls
+	}
+	if reply.Truncate {
+		finish = openai.FinishReasonLength
 	}
 	resp := openai.ChatCompletionResponse{
 		ID: "chatcmpl-fake", Object: "chat.completion", Created: time.Now().Unix(), Model: rec.Chat.Model,
@@ -207,6 +239,9 @@ func (s *Server) stream(w *statusWriter, r *http.Request, model string, reply Re
 		}
 		finish = openai.FinishReasonToolCalls
 	}
+	if reply.Truncate {
+		finish = openai.FinishReasonLength
+	}
 	if !send(chunk(openai.ChatCompletionStreamChoiceDelta{}, finish)) {
 		return
 	}
@@ -231,17 +266,4 @@ func splitRunes(s string, size int) []string {
 		rs = rs[n:]
 	}
 	return out
-}
-
-// IsReasoningModel reports whether the API treats model as a reasoning
-// model (o1, o3, o4-mini, gpt-5 family), which refuses max_tokens and any
-// temperature or top_p other than 1.
-func IsReasoningModel(model string) bool {
-	m := strings.ToLower(model)
-	for _, p := range []string{"o1", "o3", "o4-mini", "gpt-5"} {
-		if m == p || strings.HasPrefix(m, p+"-") {
-			return true
-		}
-	}
-	return false
 }

@@ -21,10 +21,16 @@ import (
 // DefaultKey is the API key a new fake accepts.
 const DefaultKey = "sk-fake-test-key"
 
-// Request is one recorded chat completion request.
+// Request is one recorded chat completion or Responses request.
 type Request struct {
-	// Chat is the decoded request.
+	// API is "chat" or "responses".
+	API string
+	// Chat is the decoded request. For a Responses request it holds the
+	// model and the conversation (instructions as the system message), so
+	// responders and helpers work on both APIs.
 	Chat openai.ChatCompletionRequest
+	// Responses is the decoded Responses request, for API "responses".
+	Responses *ResponsesRequest
 	// Raw is the JSON body as sent.
 	Raw []byte
 	// Status is what the fake answered; 0 while the answer is under way.
@@ -50,6 +56,10 @@ type Reply struct {
 	Usage *openai.Usage
 	// NoUsage sends no usage at all, even when asked for it.
 	NoUsage bool
+	// Truncate ends the answer as cut by the output limit
+	// (finish_reason "length", or response.incomplete with
+	// max_output_tokens).
+	Truncate bool
 
 	// Status, with ErrCode and ErrType, makes the reply an API error.
 	Status     int
@@ -92,6 +102,14 @@ type Server struct {
 	// MaxContextTokens > 0 refuses prompts longer than that (counted as
 	// characters / 4) with context_length_exceeded.
 	MaxContextTokens int
+	// Refuse makes the fake refuse parameters for a model the way an
+	// OpenAI-compatible server does for models that lack them: model name
+	// to parameter names ("temperature", "max_tokens", "stream_options",
+	// "reasoning_effort", "tools", "system" for the system role).
+	Refuse map[string][]string
+	// Shutdowns adds or overrides shutdown dates (YYYY-MM-DD) in the model
+	// list; the rest come from Documented.
+	Shutdowns map[string]string
 
 	hs       *httptest.Server
 	mu       sync.Mutex
@@ -224,11 +242,23 @@ type apiError struct {
 }
 
 func writeError(w http.ResponseWriter, status int, typ, code, msg string) {
-	var c *string
+	writeErrorParam(w, status, typ, code, msg, "")
+}
+
+func writeErrorParam(w http.ResponseWriter, status int, typ, code, msg, param string) {
+	var c, p *string
 	if code != "" {
 		c = &code
 	}
+	if param != "" {
+		p = &param
+	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(map[string]apiError{"error": {Message: msg, Type: typ, Code: c}})
+	_ = json.NewEncoder(w).Encode(map[string]apiError{"error": {Message: msg, Type: typ, Code: c, Param: p}})
+}
+
+// writeRefusal sends a validation refusal in OpenAI's error shape.
+func writeRefusal(w http.ResponseWriter, e *refusal) {
+	writeErrorParam(w, e.status, "invalid_request_error", e.code, e.msg, e.param)
 }

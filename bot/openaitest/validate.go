@@ -12,9 +12,40 @@ type refusal struct {
 	status int
 	code   string
 	msg    string
+	param  string
 }
 
-func bad(code, msg string) *refusal { return &refusal{http.StatusBadRequest, code, msg} }
+func bad(code, msg string) *refusal {
+	return &refusal{status: http.StatusBadRequest, code: code, msg: msg}
+}
+
+// unsupportedParam is OpenAI's refusal of a parameter the model lacks.
+func unsupportedParam(param, msg string) *refusal {
+	return &refusal{http.StatusBadRequest, "unsupported_parameter", msg, param}
+}
+
+// unsupportedValue is OpenAI's refusal of a value the model does not take.
+func unsupportedValue(param, msg string) *refusal {
+	return &refusal{http.StatusBadRequest, "unsupported_value", msg, param}
+}
+
+// refused reports whether the test told the fake to refuse param for model.
+func (s *Server) refused(model, param string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, p := range s.Refuse[model] {
+		if p == param {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Server) knownModel(model string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.Models) == 0 || containsModel(s.Models, model)
+}
 
 // validate refuses what the real API refuses.
 func (s *Server) validate(raw []byte, req openai.ChatCompletionRequest) *refusal {
@@ -23,8 +54,8 @@ func (s *Server) validate(raw []byte, req openai.ChatCompletionRequest) *refusal
 	if req.Model == "" {
 		return bad("", "you must provide a model parameter")
 	}
-	if len(s.Models) > 0 && !containsModel(s.Models, req.Model) {
-		return &refusal{http.StatusNotFound, "model_not_found", "The model `" + req.Model + "` does not exist or you do not have access to it."}
+	if !s.knownModel(req.Model) {
+		return &refusal{status: http.StatusNotFound, code: "model_not_found", msg: "The model `" + req.Model + "` does not exist or you do not have access to it.", param: "model"}
 	}
 	if len(req.Messages) == 0 {
 		return bad("", "[] is too short - 'messages'")
@@ -32,23 +63,34 @@ func (s *Server) validate(raw []byte, req openai.ChatCompletionRequest) *refusal
 	if _, ok := fields["stream_options"]; ok && !req.Stream {
 		return bad("", "The 'stream_options' parameter is only allowed when 'stream' is enabled.")
 	}
-	if IsReasoningModel(req.Model) {
+	f, documented := facts(req.Model)
+	if f.Reasoning {
 		if _, ok := fields["max_tokens"]; ok {
-			return bad("unsupported_parameter", "Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead.")
+			return unsupportedParam("max_tokens", "Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead.")
 		}
 		for _, k := range []string{"temperature", "top_p"} {
 			if v, ok := fields[k]; ok && string(v) != "1" {
-				return bad("unsupported_value", "Unsupported value: '"+k+"' does not support "+string(v)+" with this model. Only the default (1) value is supported.")
+				return unsupportedValue(k, "Unsupported value: '"+k+"' does not support "+string(v)+" with this model. Only the default (1) value is supported.")
 			}
 		}
+		if _, ok := fields["tools"]; ok && f.ChatToolsNeedNoEffort && req.ReasoningEffort != "none" {
+			return bad("", "Function tools with reasoning_effort are not supported for "+req.Model+" in /v1/chat/completions. Please use /v1/responses instead.")
+		}
+	} else if _, ok := fields["reasoning_effort"]; ok && documented {
+		return unsupportedParam("reasoning_effort", "Unsupported parameter: 'reasoning_effort' is not supported with this model.")
 	}
-	noSystem := strings.HasPrefix(req.Model, "o1-mini") || strings.HasPrefix(req.Model, "o1-preview")
+	for _, k := range []string{"temperature", "max_tokens", "max_completion_tokens", "stream_options", "reasoning_effort", "tools"} {
+		if _, ok := fields[k]; ok && s.refused(req.Model, k) {
+			return unsupportedParam(k, "Unsupported parameter: '"+k+"' is not supported with this model.")
+		}
+	}
+	noSystem := noSystemRole(req.Model) || s.refused(req.Model, "system")
 	chars := 0
 	for _, m := range req.Messages {
 		switch m.Role {
 		case openai.ChatMessageRoleSystem, openai.ChatMessageRoleDeveloper:
 			if noSystem {
-				return bad("unsupported_value", "Unsupported value: 'messages[0].role' does not support 'system' with this model.")
+				return unsupportedValue("messages[0].role", "Unsupported value: 'messages[0].role' does not support 'system' with this model.")
 			}
 		case openai.ChatMessageRoleUser, openai.ChatMessageRoleAssistant, openai.ChatMessageRoleTool:
 		default:

@@ -1,4 +1,4 @@
-package bot
+package llm
 
 import (
 	"context"
@@ -16,11 +16,11 @@ import (
 )
 
 // providerRetries is how many times a 429 or 5xx is retried before the
-// user sees the error.
+// caller sees the error.
 const providerRetries = 3
 
-// maxRetryWait is the longest Retry-After the bot waits out; a longer one
-// is reported to the user instead.
+// maxRetryWait is the longest Retry-After waited out; a longer one is
+// returned as a RetryAfterError for the user.
 const maxRetryWait = 30 * time.Second
 
 // retryAfterKey carries a *time.Duration through a request's context, so
@@ -56,8 +56,8 @@ func parseRetryAfter(v string) (time.Duration, bool) {
 	return 0, false
 }
 
-// RetryAfterError is a provider error that came with a wait time the bot
-// did not wait out; the user is told how long to wait.
+// RetryAfterError is a provider error that came with a wait time that was
+// not waited out; the user is told how long to wait.
 type RetryAfterError struct {
 	Wait time.Duration
 	Err  error
@@ -65,6 +65,13 @@ type RetryAfterError struct {
 
 func (e *RetryAfterError) Error() string { return fmt.Sprintf("retry after %v: %v", e.Wait, e.Err) }
 func (e *RetryAfterError) Unwrap() error { return e.Err }
+
+// IsQuota reports whether err is the provider saying the account has no
+// credit left, which retrying does not fix.
+func IsQuota(err error) bool {
+	var apiErr *openai.APIError
+	return errors.As(err, &apiErr) && (fmt.Sprint(apiErr.Code) == "insufficient_quota" || apiErr.Type == "insufficient_quota")
+}
 
 // retryable reports whether a failed call may succeed if repeated: rate
 // limits (but not an exhausted quota), 5xx, and network failures.
@@ -75,7 +82,7 @@ func retryable(err error) bool {
 	switch {
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return false
-	case isQuota(err):
+	case IsQuota(err):
 		return false
 	case errors.As(err, &apiErr):
 		return apiErr.HTTPStatusCode == http.StatusTooManyRequests || apiErr.HTTPStatusCode >= 500
@@ -87,88 +94,48 @@ func retryable(err error) bool {
 	return errors.Is(err, io.ErrUnexpectedEOF) || strings.Contains(err.Error(), "connection refused")
 }
 
-// openStream starts a streamed completion, retrying a 429 or 5xx up to
-// providerRetries times with exponential backoff from base, honouring the
-// provider's Retry-After.
-func openStream(ctx context.Context, ai *openai.Client, req openai.ChatCompletionRequest, base time.Duration) (*openai.ChatCompletionStream, error) {
-	var lastErr error
+// withRetries calls open, retrying a 429 or 5xx up to providerRetries times
+// with exponential backoff, honouring the provider's Retry-After.
+func withRetries[T any](ctx context.Context, base time.Duration, open func(context.Context) (T, error)) (T, error) {
+	var zero T
 	for attempt := 0; ; attempt++ {
 		var wait time.Duration
-		rctx := context.WithValue(ctx, retryAfterKey{}, &wait)
-		st, err := ai.CreateChatCompletionStream(rctx, req)
+		v, err := open(context.WithValue(ctx, retryAfterKey{}, &wait))
 		if err == nil {
-			return st, nil
+			return v, nil
 		}
-		lastErr = err
+		if ctx.Err() != nil {
+			return zero, ctx.Err()
+		}
 		if !retryable(err) || attempt == providerRetries {
 			if wait > 0 {
-				return nil, &RetryAfterError{Wait: wait, Err: lastErr}
+				return zero, &RetryAfterError{Wait: wait, Err: err}
 			}
-			return nil, lastErr
+			return zero, err
 		}
 		if wait == 0 {
 			wait = base << attempt
 			wait += time.Duration(rand.Int64N(int64(wait)/4 + 1))
 		}
 		if wait > maxRetryWait {
-			return nil, &RetryAfterError{Wait: wait, Err: lastErr}
+			return zero, &RetryAfterError{Wait: wait, Err: err}
 		}
 		select {
 		case <-time.After(wait):
 		case <-ctx.Done():
-			return nil, ctx.Err()
+			return zero, ctx.Err()
 		}
 	}
 }
 
-// streamed is what a finished or broken stream produced.
-type streamed struct {
-	Text  string
-	Usage *openai.Usage
-	// Finished is set when the provider said the answer was complete.
-	Finished bool
-	Finish   openai.FinishReason
-	Err      error
+// ErrCutStream means the provider ended the stream without finishing.
+var ErrCutStream = errors.New("the answer stream ended before the answer was complete")
+
+// StreamError is an error the provider sent inside a stream that had
+// started (an `error` event, or a failed response).
+type StreamError struct {
+	Code    string
+	Message string
 }
 
-// errCutStream means the provider ended the stream without finishing.
-var errCutStream = errors.New("the answer stream ended before the answer was complete")
-
-// readStream reads a stream to its end, calling onText with the text so
-// far after each chunk that added some.
-func readStream(st *openai.ChatCompletionStream, onText func(string)) streamed {
-	defer st.Close()
-	var sb strings.Builder
-	var out streamed
-	for {
-		resp, err := st.Recv()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			out.Err = err
-			break
-		}
-		if resp.Usage != nil {
-			out.Usage = resp.Usage
-		}
-		added := false
-		for _, c := range resp.Choices {
-			if c.Delta.Content != "" {
-				sb.WriteString(c.Delta.Content)
-				added = true
-			}
-			if c.FinishReason != "" {
-				out.Finished, out.Finish = true, c.FinishReason
-			}
-		}
-		if added {
-			onText(sb.String())
-		}
-	}
-	out.Text = sb.String()
-	if out.Err == nil && !out.Finished {
-		out.Err = errCutStream
-	}
-	return out
-}
+func (e *StreamError) Error() string { return "provider stream error " + e.Code + ": " + e.Message }

@@ -1,19 +1,18 @@
-package bot
+package llm
 
 import (
 	"strings"
 	"sync"
 
-	openai "github.com/sashabaranov/go-openai"
 	"github.com/tiktoken-go/tokenizer"
 )
 
-// imageTokens is what one image is counted as when trimming history: the
+// ImageTokens is what one image is counted as when trimming history: the
 // cost of a high-detail 512x512 tile set, a fair middle for chat images.
-const imageTokens = 765
+const ImageTokens = 765
 
-// perMessageTokens is the framing each chat message costs on top of its text.
-const perMessageTokens = 4
+// PerMessageTokens is the framing each chat message costs on top of its text.
+const PerMessageTokens = 4
 
 var codecs struct {
 	mu sync.Mutex
@@ -21,11 +20,14 @@ var codecs struct {
 }
 
 // encodingFor picks the tokenizer of a model's family: o200k for gpt-4o,
-// gpt-4.1, gpt-5 and the o-series; cl100k for older GPT-4 and GPT-3.5;
-// o200k for anything unknown.
+// gpt-4.1, GPT-5 and later and the o-series; cl100k for older GPT-4 and
+// GPT-3.5; o200k for anything unknown.
 func encodingFor(model string) tokenizer.Encoding {
 	m := strings.ToLower(model)
-	for _, p := range []string{"gpt-4o", "chatgpt-4o", "gpt-4.1", "gpt-4.5", "gpt-5", "o1", "o3", "o4"} {
+	if IsReasoning(m) {
+		return tokenizer.O200kBase
+	}
+	for _, p := range []string{"gpt-4o", "chatgpt-4o", "gpt-4.1", "gpt-4.5"} {
 		if strings.HasPrefix(m, p) {
 			return tokenizer.O200kBase
 		}
@@ -57,9 +59,9 @@ func codecFor(model string) tokenizer.Codec {
 	return c
 }
 
-// countTokens counts text's tokens with the model's tokenizer; on a
+// CountTokens counts text's tokens with the model's tokenizer; on a
 // tokenizer error it falls back on four characters a token.
-func countTokens(model, text string) int {
+func CountTokens(model, text string) int {
 	if text == "" {
 		return 0
 	}
@@ -70,28 +72,40 @@ func countTokens(model, text string) int {
 	return n
 }
 
-// messageTokens counts one chat message as the model will see it.
-func messageTokens(model string, m openai.ChatCompletionMessage) int {
-	n := perMessageTokens + countTokens(model, m.Content)
-	for _, p := range m.MultiContent {
-		switch p.Type {
-		case openai.ChatMessagePartTypeText:
-			n += countTokens(model, p.Text)
-		case openai.ChatMessagePartTypeImageURL:
-			n += imageTokens
+// MessageTokens counts one message as the model will see it.
+func MessageTokens(model string, m Message) int {
+	n := PerMessageTokens + CountTokens(model, m.Content)
+	for _, p := range m.Parts {
+		if p.ImageURL != "" {
+			n += ImageTokens
+		} else {
+			n += CountTokens(model, p.Text)
 		}
+	}
+	for _, tc := range m.ToolCalls {
+		n += CountTokens(model, tc.Name) + CountTokens(model, tc.Arguments)
 	}
 	return n
 }
 
-// cutToTokens shortens text to at most limit tokens of the model, keeping the
-// start, and says that it was cut.
-func cutToTokens(model, text string, limit int) string {
+// RequestTokens counts a whole request's prompt: the system prompt and
+// every message.
+func RequestTokens(req Request) int {
+	n := PerMessageTokens + CountTokens(req.Model, req.System)
+	for _, m := range req.Messages {
+		n += MessageTokens(req.Model, m)
+	}
+	return n
+}
+
+// CutToTokens shortens text to at most limit tokens of the model, keeping
+// the start, and says that it was cut.
+func CutToTokens(model, text string, limit int) string {
 	const note = "\n[… message cut to fit the conversation budget]"
-	if countTokens(model, text) <= limit {
+	if CountTokens(model, text) <= limit {
 		return text
 	}
-	budget := limit - countTokens(model, note)
+	budget := limit - CountTokens(model, note)
 	if budget <= 0 {
 		return note[1:]
 	}
@@ -99,7 +113,7 @@ func cutToTokens(model, text string, limit int) string {
 	lo, hi := 0, len(r)
 	for lo < hi { // longest prefix that fits
 		mid := (lo + hi + 1) / 2
-		if countTokens(model, string(r[:mid])) <= budget {
+		if CountTokens(model, string(r[:mid])) <= budget {
 			lo = mid
 		} else {
 			hi = mid - 1

@@ -1,11 +1,11 @@
-package bot
+package llm
 
 import "strings"
 
-// stripThink hides reasoning between <think> and </think>. An unclosed
+// StripThink hides reasoning between <think> and </think>. An unclosed
 // <think> hides everything after it; while streaming (final false) a
 // trailing partial "<think" is hidden too, so it never flashes on screen.
-func stripThink(s string, final bool) string {
+func StripThink(s string, final bool) string {
 	const open, close = "<think>", "</think>"
 	var sb strings.Builder
 	removed := false
