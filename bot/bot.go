@@ -37,7 +37,6 @@ type Bot struct {
 	modelState atomic.Pointer[modelState]
 
 	handlers   handlerGroup
-	botUserID  string
 	appID      string
 	rateLimits rateLimitLog
 	users      userStates
@@ -74,6 +73,9 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	// Background jobs stop before the database closes (defers run last first).
 	jobsCtx, stopJobs := context.WithCancel(context.Background())
 	var jobs sync.WaitGroup
+	// The provider's model list decides what is offered: fetch it before
+	// users can ask (bounded; the stored list stands in if it fails).
+	b.refreshModels(ctx)
 	jobs.Add(3)
 	go func() { defer jobs.Done(); b.runSweeper(jobsCtx) }()
 	go func() { defer jobs.Done(); b.runModelRefresh(jobsCtx) }()
@@ -82,7 +84,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if err := b.connect(); err != nil {
 		return err
 	}
-	log.Info("connected to discord", "user_id", b.botUserID, "app_id", b.appID)
+	log.Info("connected to discord", "user_id", b.botUserID(), "app_id", b.appID)
 	if err := b.registerCommands(); err != nil {
 		b.shutdown()
 		return err
@@ -135,23 +137,32 @@ func (b *Bot) connect() error {
 	dg.AddHandler(func(_ *discordgo.Session, i *discordgo.InteractionCreate) {
 		b.handlers.run("interaction", b.log, func(ctx context.Context) { b.onInteraction(ctx, i.Interaction) })
 	})
+	// Set before Open: handlers start running inside it.
+	b.dg = dg
 	if err := dg.Open(); err != nil {
 		return fmt.Errorf("connect to discord: %w", err)
 	}
-	b.dg = dg
 	dg.State.RLock()
-	if dg.State.User != nil {
-		b.botUserID = dg.State.User.ID
-	}
 	if dg.State.Application != nil {
 		b.appID = dg.State.Application.ID
 	}
 	dg.State.RUnlock()
-	if b.botUserID == "" || b.appID == "" {
+	if b.botUserID() == "" || b.appID == "" {
 		_ = dg.Close()
 		return errors.New("connect to discord: READY carried no user or application")
 	}
 	return nil
+}
+
+// botUserID is the bot's own user ID, from the session's READY (read
+// under the state's lock: events are handled while the session connects).
+func (b *Bot) botUserID() string {
+	b.dg.State.RLock()
+	defer b.dg.State.RUnlock()
+	if b.dg.State.User == nil {
+		return ""
+	}
+	return b.dg.State.User.ID
 }
 
 // shutdown stops new events, waits for running handlers, then closes the

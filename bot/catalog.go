@@ -170,7 +170,7 @@ func (b *Bot) loadStoredModels() {
 // refreshModels fetches the provider's model list, keeps it, and logs what
 // the owner should know.
 func (b *Bot) refreshModels(ctx context.Context) {
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
 	now := b.cfg.now()
 	list, err := b.llm.FetchModels(ctx)
@@ -189,9 +189,10 @@ func (b *Bot) refreshModels(ctx context.Context) {
 	}
 }
 
-// runModelRefresh fetches the provider's model list at start and daily.
+// runModelRefresh fetches the provider's model list daily (Run fetched it
+// at start).
 func (b *Bot) runModelRefresh(ctx context.Context) {
-	runEvery(ctx, modelRefreshInterval, true, func() { b.refreshModels(ctx) })
+	runEvery(ctx, modelRefreshInterval, false, func() { b.refreshModels(ctx) })
 }
 
 // currentModel is the model that answers the user now, without side

@@ -43,24 +43,26 @@ const (
 // and the bot itself are never answered, and @everyone/@here alone is not
 // a mention of the bot.
 func (b *Bot) addressed(m *discordgo.Message) bool {
-	if m.Author == nil || m.Author.Bot || m.WebhookID != "" || m.Author.ID == b.botUserID {
+	self := b.botUserID()
+	if self == "" || m.Author == nil || m.Author.Bot || m.WebhookID != "" || m.Author.ID == self {
 		return false
 	}
 	if m.GuildID == "" {
 		return true
 	}
 	for _, u := range m.Mentions {
-		if u != nil && u.ID == b.botUserID {
+		if u != nil && u.ID == self {
 			return true
 		}
 	}
 	ref := m.ReferencedMessage
-	return ref != nil && ref.Author != nil && ref.Author.ID == b.botUserID
+	return ref != nil && ref.Author != nil && ref.Author.ID == self
 }
 
 // stripMention removes the bot's mention from the text.
 func (b *Bot) stripMention(text string) string {
-	for _, m := range []string{"<@" + b.botUserID + ">", "<@!" + b.botUserID + ">"} {
+	self := b.botUserID()
+	for _, m := range []string{"<@" + self + ">", "<@!" + self + ">"} {
 		text = strings.ReplaceAll(text, m, "")
 	}
 	return strings.TrimSpace(text)
@@ -181,16 +183,16 @@ func (b *Bot) answer(ctx context.Context, m *discordgo.Message, q store.Message,
 				recErr = nil
 			}
 		}
-		final := emptyReplyText
+		final, tail := emptyReplyText, ""
 		switch {
 		case res.Err != nil && visible != "":
-			final = visible + "\n\n" + noteFor(ctx, res.Err)
+			final, tail = visible, noteFor(ctx, res.Err)
 		case res.Err != nil:
 			final = b.stopMessage(ctx, res.Err)
 		case res.Finish == llm.FinishLength:
 			final = "✂️ The model used up its answer length thinking before it wrote anything. Please ask again, maybe more simply."
 		}
-		if err := r.finish(final, answerFileName(m.ID)); err != nil {
+		if err := r.finishWith(final, tail, answerFileName(m.ID), nil); err != nil {
 			return errors.Join(res.Err, recErr, err)
 		}
 		if res.Err != nil {
@@ -206,7 +208,7 @@ func (b *Bot) answer(ctx context.Context, m *discordgo.Message, q store.Message,
 		Usage:    usage,
 		Valid:    valid,
 	})
-	final := visible
+	var notes []string
 	switch {
 	case errors.Is(err, store.ErrStale):
 		b.log.Info("answer not stored: the user reset meanwhile", "user_id", userID)
@@ -217,14 +219,14 @@ func (b *Bot) answer(ctx context.Context, m *discordgo.Message, q store.Message,
 		if uerr := b.db.RecordUsage(userID, usage, day, month, valid); uerr != nil && !errors.Is(uerr, store.ErrStale) {
 			b.log.Error("record usage of an unsaved exchange", "user_id", userID, "err", uerr)
 		}
-		final += "\n\n" + notSavedNote
+		notes = append(notes, notSavedNote)
 	}
 	var buttons []discordgo.MessageComponent
 	if res.Finish == llm.FinishLength {
-		final += "\n\n" + truncatedNote
+		notes = append(notes, truncatedNote)
 		buttons = continueButton(userID)
 	}
-	if ferr := r.finishWith(final, answerFileName(m.ID), buttons); ferr != nil {
+	if ferr := r.finishWith(visible, strings.Join(notes, "\n"), answerFileName(m.ID), buttons); ferr != nil {
 		return errors.Join(err, ferr)
 	}
 	return err

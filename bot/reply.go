@@ -80,18 +80,27 @@ func (r *replier) show(text string) error {
 // messages becomes one attached .md file with its start inline, and the
 // other streamed messages are removed.
 func (r *replier) finish(text, fileName string) error {
-	return r.finishWith(text, fileName, nil)
+	return r.finishWith(text, "", fileName, nil)
 }
 
-// finishWith is finish with components (buttons) under the answer's last
-// message.
-func (r *replier) finishWith(text, fileName string, comps []discordgo.MessageComponent) error {
+// finishWith shows the final answer followed by tail (notes on how it
+// ended), with comps (buttons) under the last message. When the answer
+// becomes a file, tail stays inline under its start, out of the file.
+func (r *replier) finishWith(answer, tail, fileName string, comps []discordgo.MessageComponent) error {
+	text := answer
+	if tail != "" {
+		text += "\n\n" + tail
+	}
 	parts := splitMessage(text, MessageLimit)
 	if len(parts) <= r.maxMsgs {
 		return r.apply(parts, comps)
 	}
-	head := splitMessage(text, MessageLimit-len([]rune(fileNote)))[0] + fileNote
-	file := &discordgo.File{Name: fileName, ContentType: "text/markdown", Reader: strings.NewReader(text)}
+	note := fileNote
+	if tail != "" {
+		note += "\n" + tail
+	}
+	head := splitMessage(answer, max(MessageLimit-len([]rune(note)), 200))[0] + note
+	file := &discordgo.File{Name: fileName, ContentType: "text/markdown", Reader: strings.NewReader(answer)}
 	if len(r.sent) == 0 {
 		m, err := r.b.dg.ChannelMessageSendComplex(r.channelID, &discordgo.MessageSend{
 			Content: head, Reference: r.ref, Files: []*discordgo.File{file}, AllowedMentions: noMentions(), Components: comps})

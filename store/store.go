@@ -74,8 +74,8 @@ type Options struct {
 	LockTimeout time.Duration
 	// ReadOnly opens the file without creating or changing anything.
 	ReadOnly bool
-	// MaxSize, if set, caps the file's size in bytes: a write that would
-	// grow it further fails, as it would on a full disk.
+	// MaxSize, if set, caps the data in the file at about this many bytes
+	// (bbolt's MaxSize): a write that needs more fails, as on a full disk.
 	MaxSize int
 }
 

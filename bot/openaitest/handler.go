@@ -80,6 +80,7 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 	// Recorded on arrival, so a test sees the request as soon as the
 	// client could; the status is filled in when the answer is done.
 	idx := s.record(rec)
+	sw.refused = func(code int) { s.setStatus(idx, code) }
 	defer func() {
 		status := sw.status
 		if status == 0 {
@@ -156,11 +157,17 @@ func (r Reply) usage(req openai.ChatCompletionRequest) openai.Usage {
 type statusWriter struct {
 	http.ResponseWriter
 	status int
+	// refused, if set, records an error status before the client can
+	// see it (a success is recorded when the answer is done).
+	refused func(code int)
 }
 
 func (w *statusWriter) WriteHeader(code int) {
 	if w.status == 0 {
 		w.status = code
+		if code >= 400 && w.refused != nil {
+			w.refused(code)
+		}
 	}
 	w.ResponseWriter.WriteHeader(code)
 }

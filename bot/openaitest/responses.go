@@ -186,6 +186,7 @@ func (s *Server) responses(w http.ResponseWriter, r *http.Request) {
 		rec.Responses = &rr
 	}
 	idx := s.record(rec)
+	sw.refused = func(code int) { s.setStatus(idx, code) }
 	defer func() {
 		status := sw.status
 		if status == 0 {
