@@ -150,6 +150,19 @@ func (st *modelState) unpriced() []string {
 	return out
 }
 
+// offered are the models users may pick now: the offered list less any
+// whose shutdown date has passed since it was worked out.
+func (b *Bot) offered() []string {
+	st, now := b.models(), b.cfg.now()
+	out := make([]string, 0, len(st.offered))
+	for _, m := range st.offered {
+		if d, ok := st.shutdown(m); !ok || now.Before(d) || m == b.cfg.DefaultModel {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
 // models is the current model state.
 func (b *Bot) models() *modelState { return b.modelState.Load() }
 

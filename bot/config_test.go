@@ -2,6 +2,8 @@ package bot
 
 import (
 	"errors"
+
+	"github.com/discordgpt/discordgpt/bot/llm"
 	"os"
 	"path/filepath"
 	"strings"
@@ -43,6 +45,29 @@ func TestLoadConfig_Values(t *testing.T) {
 	}
 }
 
+func TestLoadConfig_ModelSide(t *testing.T) {
+	c, err := LoadConfig(envOf(map[string]string{"DISCORD_TOKEN": "tok", "OPENAI_API_KEY": "sk", "OPENAI_API": "Chat",
+		"TEMPERATURE": "0.7", "REASONING_EFFORT": "low", "UNKNOWN_MODEL_PRICE": "$3/$12"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.API != "chat" || c.Temperature == nil || *c.Temperature != 0.7 || c.ReasoningEffort != "low" ||
+		c.UnknownPrice == nil || c.UnknownPrice.Input != 3 || c.UnknownPrice.Output != 12 {
+		t.Fatalf("config = %+v", c)
+	}
+	// A budget without UNKNOWN_MODEL_PRICE: unknown models count at the
+	// dearest built-in price, never free.
+	c, err = LoadConfig(envOf(map[string]string{"DISCORD_TOKEN": "tok", "OPENAI_API_KEY": "sk", "USER_DAILY_BUDGET_USD": "1"}))
+	if err != nil || c.UnknownPrice == nil || c.UnknownPrice.Output != 50 {
+		t.Fatalf("budget default: %+v %v", c.UnknownPrice, err)
+	}
+	// UNKNOWN_MODEL_PRICE=0 is the owner's explicit choice of free.
+	c, err = LoadConfig(envOf(map[string]string{"DISCORD_TOKEN": "tok", "OPENAI_API_KEY": "sk", "USER_DAILY_BUDGET_USD": "1", "UNKNOWN_MODEL_PRICE": "0"}))
+	if err != nil || c.UnknownPrice == nil || *c.UnknownPrice != (llm.Price{}) {
+		t.Fatalf("explicit zero: %+v %v", c.UnknownPrice, err)
+	}
+}
+
 func TestLoadConfig_Errors(t *testing.T) {
 	base := map[string]string{"DISCORD_TOKEN": "tok", "OPENAI_API_KEY": "sk"}
 	cases := []struct {
@@ -66,6 +91,13 @@ func TestLoadConfig_Errors(t *testing.T) {
 		{map[string]string{"LOG_FORMAT": "xml"}, "LOG_FORMAT"},
 		{map[string]string{"MODELS": " , "}, "MODELS"},
 		{map[string]string{"DISCORD_TOKEN_FILE": "/nonexistent/token"}, "DISCORD_TOKEN"},
+		{map[string]string{"OPENAI_API": "completions"}, "OPENAI_API"},
+		{map[string]string{"TEMPERATURE": "3"}, "TEMPERATURE"},
+		{map[string]string{"TEMPERATURE": "warm"}, "TEMPERATURE"},
+		{map[string]string{"REASONING_EFFORT": "extreme"}, "REASONING_EFFORT"},
+		{map[string]string{"UNKNOWN_MODEL_PRICE": "10"}, "UNKNOWN_MODEL_PRICE"},
+		{map[string]string{"UNKNOWN_MODEL_PRICE": "-1/5"}, "UNKNOWN_MODEL_PRICE"},
+		{map[string]string{"PRICING_FILE": "/nonexistent/prices.json"}, "PRICING_FILE"},
 	}
 	for _, c := range cases {
 		env := map[string]string{}

@@ -285,13 +285,18 @@ func TestE2E_MissingTokenExits2(t *testing.T) {
 func TestE2E_CheckAndBackup(t *testing.T) {
 	fake := discordtest.New(t)
 	ai := openaitest.New(t)
+	ai.Models = []string{"gpt-4o-mini", "gpt-5", "my-local", "text-embedding-3-small"}
+	ai.Shutdowns = map[string]string{"gpt-5": "2099-01-01"}
 	e := env(fake, ai, t.TempDir())
+	e["MODELS"] = "gpt-4o-mini,gpt-5,my-local,ghost-model"
 	p := start(t, e, "check")
 	if code := p.wait(t, 20*time.Second); code != 0 {
 		t.Fatalf("check exit = %d", code)
 	}
 	out := p.out.String()
-	for _, want := range []string{"config: ok", "discord: ok, logged in as discordgpt", "openai: ok"} {
+	for _, want := range []string{"config: ok", "discord: ok, logged in as discordgpt", "openai: ok, 4 models (3 for chat)",
+		"models offered: gpt-4o-mini, gpt-5, my-local, ghost-model", "models retiring: gpt-5 (2099-01-01)",
+		"models without a price: my-local, ghost-model", "warning: model ghost-model is not in the provider's model list"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("check output lacks %q:\n%s", want, out)
 		}

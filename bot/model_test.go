@@ -354,3 +354,61 @@ func TestChat_StorageFullAnswerStaysVisible(t *testing.T) {
 		t.Errorf("statistics = %+v; the call was paid for", st)
 	}
 }
+
+// TestModels_ProviderListBeyondTheMenu: on a non-OpenAI provider (Ollama,
+// LM Studio, ...) with MODELS unset, its own chat models are offered: 25 in
+// the menu (Discord's limit), every one through /set_model and its
+// autocomplete; embeddings are not offered.
+func TestModels_ProviderListBeyondTheMenu(t *testing.T) {
+	var models []string
+	for i := 0; i < 40; i++ {
+		models = append(models, fmt.Sprintf("local-%02d", i))
+	}
+	models = append(models, "nomic-embed-text", "gpt-4o-mini")
+	h := startBotWith(t, models, nil)
+	menu := h.answerOf(t, h.command("5901", "choose_model"))
+	sel := menu.Components[0].(*discordgo.ActionsRow).Components[0].(*discordgo.SelectMenu)
+	if len(sel.Options) != 25 || sel.Options[0].Value != "gpt-4o-mini" || !strings.Contains(menu.Content, "16 more") {
+		t.Fatalf("menu: %d options, first %s, %q", len(sel.Options), sel.Options[0].Value, menu.Content)
+	}
+	setModel(t, h, "5901", "local-39")
+	waitReply(t, h.fake, h.dm("5901", "hi"), "echo: hi")
+	if m := lastChat(t, h.ai).Model; m != "local-39" {
+		t.Fatalf("answered by %s", m)
+	}
+	if a := h.answerOf(t, h.command("5902", "set_model", &discordgo.ApplicationCommandInteractionDataOption{
+		Name: "model", Type: discordgo.ApplicationCommandOptionString, Value: "nomic-embed-text"})); !strings.Contains(a.Content, "not one of") {
+		t.Errorf("an embedding model was offered: %q", a.Content)
+	}
+	ac := h.fake.SendInteraction(&discordgo.Interaction{Type: discordgo.InteractionApplicationCommandAutocomplete,
+		User: &discordgo.User{ID: "5903"}, Data: discordgo.ApplicationCommandInteractionData{Name: "set_model",
+			Options: []*discordgo.ApplicationCommandInteractionDataOption{{Name: "model", Type: discordgo.ApplicationCommandOptionString, Value: "local-3", Focused: true}}}})
+	if !h.fake.WaitFor(10*time.Second, func() bool { typ, ok := h.fake.InteractionResponse(ac.ID); return ok && typ == 8 }) {
+		t.Fatal("no autocomplete answer")
+	}
+	body := string(h.fake.RequestsTo("POST", "/interactions/"+ac.ID+"/")[0].Body)
+	if !strings.Contains(body, "local-39") {
+		t.Errorf("autocomplete does not reach local-39: %s", body)
+	}
+	noRefusals(t, h.fake)
+}
+
+// TestPrices_UnknownModelCountsWithABudget: with a budget set, a model of
+// unknown price is counted at the dearest price, and /prices says so.
+func TestPrices_UnknownModelCountsWithABudget(t *testing.T) {
+	h := startBot(t, func(c *bot.Config) {
+		c.DefaultModel, c.Models, c.UserMonthlyBudget = "mystery-model", []string{"mystery-model", "gpt-4o-mini"}, 100
+		_, dear := llm.DearestPrice()
+		c.UnknownPrice = &dear
+	})
+	h.ai.Enqueue(openaitest.Reply{Text: "ok", Usage: &openai.Usage{PromptTokens: 1_000_000, CompletionTokens: 1_000_000}})
+	waitReply(t, h.fake, h.dm("6001", "hi"), "ok")
+	p := h.answerOf(t, h.command("6001", "prices"))
+	if d := p.Embeds[0].Description; !strings.Contains(d, "`mystery-model`: price unknown (counted at $10 / $1 / $50)") {
+		t.Errorf("prices = %s", d)
+	}
+	db := h.openStoreAfterStop(t)
+	if st, _ := db.UserUsage("6001"); len(st) != 1 || st[0].CostUSD != 60 {
+		t.Errorf("usage = %+v; an unknown model must not be free under a budget", st)
+	}
+}

@@ -17,11 +17,11 @@ func (b *Bot) cmdChooseModel(_ context.Context, i *discordgo.Interaction) error 
 	user := interactionUser(i)
 	current := b.currentModel(user.ID)
 	menu := discordgo.SelectMenu{CustomID: customIDChooseModel, Placeholder: "Pick a model"}
-	offered := b.models().offered
+	offered := b.offered()
 	more := ""
 	if len(offered) > 25 { // Discord's limit; /set_model reaches the rest
+		more = fmt.Sprintf(" (%d more: type one in `/set_model`)", len(offered)-25)
 		offered = offered[:25]
-		more = fmt.Sprintf(" (%d more: type one in `/set_model`)", len(b.models().offered)-25)
 	}
 	for _, m := range offered {
 		if len(m) > 100 {
@@ -45,7 +45,7 @@ func (b *Bot) onChooseModel(_ context.Context, i *discordgo.Interaction) error {
 	data := i.MessageComponentData()
 	user := interactionUser(i)
 	msg := ""
-	if len(data.Values) != 1 || !contains(b.models().offered, data.Values[0]) {
+	if len(data.Values) != 1 || !contains(b.offered(), data.Values[0]) {
 		msg = "❌ That model is not offered here. Run `/choose_model` again."
 	} else if err := b.db.SetModel(user.ID, data.Values[0]); err != nil {
 		return err
@@ -68,7 +68,7 @@ func (b *Bot) cmdSetModel(_ context.Context, i *discordgo.Interaction) error {
 			want = strings.TrimSpace(o.StringValue())
 		}
 	}
-	for _, m := range b.models().offered {
+	for _, m := range b.offered() {
 		if strings.EqualFold(m, want) {
 			if err := b.db.SetModel(user.ID, m); err != nil {
 				return err
@@ -77,7 +77,7 @@ func (b *Bot) cmdSetModel(_ context.Context, i *discordgo.Interaction) error {
 		}
 	}
 	msg := fmt.Sprintf("❌ `%s` is not one of the models offered here.", truncateRunes(want, 80))
-	if s := suggestModels(b.models().offered, want, 3); len(s) > 0 {
+	if s := suggestModels(b.offered(), want, 3); len(s) > 0 {
 		msg += " Did you mean `" + strings.Join(s, "`, `") + "`?"
 	}
 	return b.respondEphemeral(i, msg)
@@ -92,7 +92,7 @@ func (b *Bot) onModelAutocomplete(i *discordgo.Interaction) error {
 		}
 	}
 	var choices []*discordgo.ApplicationCommandOptionChoice
-	for _, m := range suggestModels(b.models().offered, typed, 25) {
+	for _, m := range suggestModels(b.offered(), typed, 25) {
 		if len(m) <= 100 {
 			choices = append(choices, &discordgo.ApplicationCommandOptionChoice{Name: m, Value: m})
 		}
