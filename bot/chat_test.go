@@ -13,6 +13,7 @@ import (
 	"github.com/bwmarrin/discordgo"
 	"github.com/discordgpt/discordgpt/bot"
 	"github.com/discordgpt/discordgpt/bot/discordtest"
+	"github.com/discordgpt/discordgpt/bot/llm"
 	"github.com/discordgpt/discordgpt/bot/openaitest"
 	"github.com/discordgpt/discordgpt/store"
 	openai "github.com/sashabaranov/go-openai"
@@ -309,7 +310,15 @@ func TestChat_AttachmentsAndOddInput(t *testing.T) {
 }
 
 func TestChat_ProviderErrors(t *testing.T) {
-	h := startBot(t, nil)
+	for _, api := range []llm.API{llm.APIChat, llm.APIResponses} {
+		t.Run(string(api), func(t *testing.T) { testProviderErrors(t, api) })
+	}
+}
+
+// testProviderErrors: the same faults read the same to the user on both
+// APIs.
+func testProviderErrors(t *testing.T, api llm.API) {
+	h := startBot(t, func(c *bot.Config) { c.API = api })
 	h.ai.Models = []string{"gpt-4o-mini"}
 	cases := []struct {
 		name    string

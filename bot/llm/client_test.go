@@ -283,3 +283,33 @@ func TestFetchModels(t *testing.T) {
 		}
 	}
 }
+
+// TestStream_LocalRefusalIsLearned: go-openai itself refuses
+// reasoning_effort "none" for gpt-6-astra before sending; the call goes
+// again without it, and nothing is paid for the refused one.
+func TestStream_LocalRefusalIsLearned(t *testing.T) {
+	fake := openaitest.New(t)
+	c := newClient(t, fake, llm.APIChat, openDB(t))
+	req := question("gpt-6-astra", "hi")
+	req.ReasoningEffort = "none"
+	res := c.Stream(context.Background(), req, nil)
+	reqs := fake.Requests()
+	if res.Err != nil || len(reqs) != 1 {
+		t.Fatalf("%+v, %d requests", res, len(reqs))
+	}
+	if _, ok := fields(t, reqs[0].Raw)["reasoning_effort"]; ok {
+		t.Error("reasoning_effort sent after go-openai refused it")
+	}
+}
+
+func TestNew_PicksTheAPI(t *testing.T) {
+	for base, want := range map[string]llm.API{"https://api.openai.com/v1": llm.APIResponses, "http://localhost:11434/v1": llm.APIChat,
+		"https://openrouter.ai/api/v1": llm.APIChat} {
+		if got := llm.New(llm.Config{BaseURL: base, API: "auto"}, nil, nil).API(); got != want {
+			t.Errorf("%s: %s, want %s", base, got, want)
+		}
+	}
+	if got := llm.New(llm.Config{BaseURL: "https://api.openai.com/v1", API: llm.APIChat}, nil, nil).API(); got != llm.APIChat {
+		t.Errorf("OPENAI_API=chat not honoured: %s", got)
+	}
+}

@@ -86,6 +86,25 @@ var unsupportedHint = regexp.MustCompile(`(?i)unsupported|not supported|does not
 // refusedParam finds which of the parameters sent the provider refused;
 // "" if the error is not such a refusal.
 func refusedParam(err error, sent []string) string {
+	// go-openai refuses some combinations itself, before sending, for
+	// the models it knows; those are learned the same way.
+	local := ""
+	switch {
+	case errors.Is(err, openai.ErrReasoningEffortUnsupported):
+		local = ParamReasoningEffort
+	case errors.Is(err, openai.ErrReasoningModelMaxTokensDeprecated):
+		local = ParamMaxTokens
+	case errors.Is(err, openai.ErrReasoningSamplingUnsupported), errors.Is(err, openai.ErrReasoningModelLimitationsOther):
+		local = ParamTemperature
+	case errors.Is(err, openai.ErrReasoningToolsRequireResponses):
+		local = ParamTools
+	}
+	if local != "" {
+		if contains(sent, local) {
+			return local
+		}
+		return ""
+	}
 	var apiErr *openai.APIError
 	if !errors.As(err, &apiErr) {
 		return ""
