@@ -9,6 +9,7 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 	"github.com/discordgpt/discordgpt/bot"
+	"github.com/discordgpt/discordgpt/bot/llm"
 	"github.com/discordgpt/discordgpt/bot/openaitest"
 	openai "github.com/sashabaranov/go-openai"
 )
@@ -20,9 +21,13 @@ import (
 // their cost is included. It reports messages per second and the p50/p99
 // latency from event to final edit.
 func BenchmarkChat_Overhead(b *testing.B) {
-	for _, parallel := range []int{1, 8} {
-		b.Run(fmt.Sprintf("users=%d", parallel), func(b *testing.B) {
-			h := startBot(b, func(c *bot.Config) { c.RateCount = 0 })
+	for _, bc := range []struct {
+		api      llm.API
+		parallel int
+	}{{llm.APIChat, 1}, {llm.APIChat, 8}, {llm.APIResponses, 1}, {llm.APIResponses, 8}} {
+		parallel := bc.parallel
+		b.Run(fmt.Sprintf("api=%s/users=%d", bc.api, parallel), func(b *testing.B) {
+			h := startBot(b, func(c *bot.Config) { c.RateCount = 0; c.API = bc.api })
 			h.ai.SetResponder(func(req openai.ChatCompletionRequest) openaitest.Reply {
 				return openaitest.Reply{Text: "answer to " + openaitest.LastUserText(req), ChunkSize: 8}
 			})
