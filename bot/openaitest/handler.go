@@ -77,17 +77,7 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 	rec := Request{API: "chat", Raw: raw, Time: time.Now()}
 	sw := &statusWriter{ResponseWriter: w}
 	decodeErr := json.Unmarshal(raw, &rec.Chat)
-	// Recorded on arrival, so a test sees the request as soon as the
-	// client could; the status is filled in when the answer is done.
-	idx := s.record(rec)
-	sw.refused = func(code int) { s.setStatus(idx, code) }
-	defer func() {
-		status := sw.status
-		if status == 0 {
-			status = http.StatusOK
-		}
-		s.setStatus(idx, status)
-	}()
+	defer s.track(rec, sw)()
 	if decodeErr != nil {
 		writeError(sw, http.StatusBadRequest, "invalid_request_error", "", "We could not parse the JSON body of your request.")
 		return
@@ -96,19 +86,8 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 		writeRefusal(sw, e)
 		return
 	}
-	reply := s.next(rec.Chat)
-	if reply.Delay > 0 {
-		select {
-		case <-time.After(reply.Delay):
-		case <-r.Context().Done():
-			return
-		}
-	}
-	if reply.Status != 0 {
-		if reply.RetryAfter != "" {
-			sw.Header().Set("Retry-After", reply.RetryAfter)
-		}
-		writeError(sw, reply.Status, reply.ErrType, reply.ErrCode, reply.ErrMessage)
+	reply, ok := s.scripted(sw, r, rec.Chat)
+	if !ok {
 		return
 	}
 	usage := reply.usage(rec.Chat)
@@ -134,6 +113,42 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 	}
 	sw.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(sw).Encode(resp)
+}
+
+// track records a request on arrival, so a test sees it as soon as the
+// client could; a refusal's status is recorded before the client can see
+// it, a success's when the answer is done (by the returned function).
+func (s *Server) track(rec Request, sw *statusWriter) (done func()) {
+	idx := s.record(rec)
+	sw.refused = func(code int) { s.setStatus(idx, code) }
+	return func() {
+		status := sw.status
+		if status == 0 {
+			status = http.StatusOK
+		}
+		s.setStatus(idx, status)
+	}
+}
+
+// scripted takes the next reply, waits out its delay and sends it if it
+// is an error; ok is false when nothing more is to be sent.
+func (s *Server) scripted(w *statusWriter, r *http.Request, req openai.ChatCompletionRequest) (Reply, bool) {
+	reply := s.next(req)
+	if reply.Delay > 0 {
+		select {
+		case <-time.After(reply.Delay):
+		case <-r.Context().Done():
+			return reply, false
+		}
+	}
+	if reply.Status != 0 {
+		if reply.RetryAfter != "" {
+			w.Header().Set("Retry-After", reply.RetryAfter)
+		}
+		writeError(w, reply.Status, reply.ErrType, reply.ErrCode, reply.ErrMessage)
+		return reply, false
+	}
+	return reply, true
 }
 
 // usage is what the reply reports: its own, or about four characters a

@@ -185,15 +185,7 @@ func (s *Server) responses(w http.ResponseWriter, r *http.Request) {
 		rec.Chat, refused = asChat(rr)
 		rec.Responses = &rr
 	}
-	idx := s.record(rec)
-	sw.refused = func(code int) { s.setStatus(idx, code) }
-	defer func() {
-		status := sw.status
-		if status == 0 {
-			status = http.StatusOK
-		}
-		s.setStatus(idx, status)
-	}()
+	defer s.track(rec, sw)()
 	if decodeErr != nil {
 		writeError(sw, http.StatusBadRequest, "invalid_request_error", "", "We could not parse the JSON body of your request.")
 		return
@@ -209,19 +201,8 @@ func (s *Server) responses(w http.ResponseWriter, r *http.Request) {
 		writeError(sw, http.StatusBadRequest, "invalid_request_error", "", "This fake serves /v1/responses streamed only.")
 		return
 	}
-	reply := s.next(rec.Chat)
-	if reply.Delay > 0 {
-		select {
-		case <-time.After(reply.Delay):
-		case <-r.Context().Done():
-			return
-		}
-	}
-	if reply.Status != 0 {
-		if reply.RetryAfter != "" {
-			sw.Header().Set("Retry-After", reply.RetryAfter)
-		}
-		writeError(sw, reply.Status, reply.ErrType, reply.ErrCode, reply.ErrMessage)
+	reply, ok := s.scripted(sw, r, rec.Chat)
+	if !ok {
 		return
 	}
 	s.streamResponse(sw, r, rr, reply, reply.usage(rec.Chat))
