@@ -135,11 +135,26 @@ func (b *Bot) onInteraction(ctx context.Context, i *discordgo.Interaction) {
 			b.replyError(i, err)
 		}
 	case discordgo.InteractionApplicationCommandAutocomplete:
+		var err error
 		if i.ApplicationCommandData().Name == "set_model" {
-			if err := b.onModelAutocomplete(i); err != nil {
-				b.log.Warn("autocomplete", "user_id", user.ID, "err", err)
-			}
+			err = b.onModelAutocomplete(i)
+		} else { // no other option autocompletes: an empty list, not a spinner
+			err = b.dg.InteractionRespond(i, &discordgo.InteractionResponse{
+				Type: discordgo.InteractionApplicationCommandAutocompleteResult,
+				Data: &discordgo.InteractionResponseData{Choices: []*discordgo.ApplicationCommandOptionChoice{}}})
 		}
+		if err != nil {
+			b.log.Warn("autocomplete", "user_id", user.ID, "err", err)
+		}
+	case discordgo.InteractionModalSubmit:
+		// The bot opens no forms; one submitted anyway is stale or forged.
+		if err := b.respondEphemeral(i, staleComponent); err != nil {
+			b.log.Warn("modal submit", "user_id", user.ID, "err", err)
+		}
+	default:
+		// A type this bot does not know (Discord may add some): there is no
+		// answer it could be sure Discord accepts, so it is left alone.
+		b.log.Debug("interaction of an unknown type ignored", "user_id", user.ID, "type", int(i.Type))
 	case discordgo.InteractionMessageComponent:
 		data := i.MessageComponentData()
 		log := b.log.With("user_id", user.ID, "guild_id", i.GuildID, "component", data.CustomID)
