@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -32,11 +33,23 @@ func (b *Bot) saveAttachments(ctx context.Context, m *discordgo.Message, valid f
 	var saved []store.FileMeta
 	var notes []string
 	limit := int64(b.cfg.MaxFileSizeMB) << 20
-	for _, a := range m.Attachments {
+	atts := m.Attachments
+	if len(atts) > maxAttachments {
+		notes = append(notes, fmt.Sprintf("⚠️ A message carries at most %d files; I took the first %d.", maxAttachments, maxAttachments))
+		atts = atts[:maxAttachments]
+	}
+	ctx, cancel := context.WithTimeout(ctx, downloadsTimeout)
+	defer cancel()
+	for _, a := range atts {
 		if a == nil {
 			continue
 		}
 		name := files.SanitizeName(a.Filename)
+		if !b.discordCDN(a.URL) {
+			b.log.Warn("attachment outside Discord's CDN refused", "user_id", m.Author.ID)
+			notes = append(notes, fmt.Sprintf("⚠️ `%s` does not come from Discord, so I left it out.", name))
+			continue
+		}
 		if int64(a.Size) > limit {
 			notes = append(notes, fmt.Sprintf("⚠️ `%s` is %s; the limit is %d MB, so I left it out.", name, humanSize(int64(a.Size)), b.cfg.MaxFileSizeMB))
 			continue
@@ -51,6 +64,9 @@ func (b *Bot) saveAttachments(ctx context.Context, m *discordgo.Message, valid f
 		case err != nil:
 			b.log.Warn("save attachment", "user_id", m.Author.ID, "err", err)
 			notes = append(notes, fmt.Sprintf("⚠️ I couldn't download `%s`, so I left it out. Please try sending it again.", name))
+			if ctx.Err() != nil {
+				return saved, append(notes, "⚠️ Downloading your files took too long, so I left out the rest.")
+			}
 			continue
 		}
 		saved = append(saved, meta)
@@ -68,8 +84,15 @@ func (b *Bot) saveAttachments(ctx context.Context, m *discordgo.Message, valid f
 // saveAttachment streams one attachment to disk, then records it; the
 // oldest files over the limit are unlinked after the commit.
 func (b *Bot) saveAttachment(ctx context.Context, userID string, a *discordgo.MessageAttachment, name string, limit int64, valid func() bool) (store.FileMeta, []store.FileMeta, error) {
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+	// A download that makes no progress for the idle time is given up.
+	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	idle := b.cfg.DownloadIdleTimeout
+	if idle <= 0 {
+		idle = defaultDownloadIdle
+	}
+	watchdog := time.AfterFunc(idle, cancel)
+	defer watchdog.Stop()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, a.URL, nil)
 	if err != nil {
 		return store.FileMeta{}, nil, fmt.Errorf("attachment url: %w", err)
@@ -83,7 +106,8 @@ func (b *Bot) saveAttachment(ctx context.Context, userID string, a *discordgo.Me
 		return store.FileMeta{}, nil, fmt.Errorf("download attachment: status %d", resp.StatusCode)
 	}
 	id, ext := files.NewID(), files.Ext(name)
-	w, err := b.files.Write(userID, id, ext, resp.Body, limit)
+	// The size is enforced while reading, whatever the message claimed.
+	w, err := b.files.Write(userID, id, ext, &progressReader{r: resp.Body, watchdog: watchdog, idle: idle}, limit)
 	if err != nil {
 		return store.FileMeta{}, nil, err
 	}
@@ -104,6 +128,47 @@ func (b *Bot) saveAttachment(ctx context.Context, userID string, a *discordgo.Me
 		}
 	}
 	return meta, evicted, nil
+}
+
+// Download limits.
+const (
+	// maxAttachments is what Discord allows on one message.
+	maxAttachments = 10
+	// downloadsTimeout bounds all downloads of one message.
+	downloadsTimeout = 3 * time.Minute
+	// defaultDownloadIdle is how long a download may make no progress.
+	defaultDownloadIdle = 20 * time.Second
+)
+
+// progressReader pushes a watchdog back each time bytes arrive.
+type progressReader struct {
+	r        io.Reader
+	watchdog *time.Timer
+	idle     time.Duration
+}
+
+func (p *progressReader) Read(b []byte) (int, error) {
+	n, err := p.r.Read(b)
+	if n > 0 {
+		p.watchdog.Reset(p.idle)
+	}
+	return n, err
+}
+
+// discordCDN reports whether an attachment URL is Discord's own: its CDN
+// hosts over https, or the host of DISCORD_API_URL (a Discord-compatible
+// server, or the test fake).
+func (b *Bot) discordCDN(raw string) bool {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || u.User != nil {
+		return false
+	}
+	host := strings.ToLower(u.Hostname())
+	if u.Scheme == "https" && (host == "cdn.discordapp.com" || host == "media.discordapp.net") {
+		return true
+	}
+	api, err := url.Parse(b.cfg.DiscordAPIURL)
+	return err == nil && (u.Scheme == "https" || u.Scheme == "http") && strings.EqualFold(u.Host, api.Host)
 }
 
 // fileParts turns a message's files into what the model sees: images from

@@ -76,6 +76,9 @@ type Config struct {
 	// BackupKeep is how many automatic snapshots are kept.
 	BackupKeep int
 
+	// DownloadIdleTimeout is how long an attachment download may make no
+	// progress (0: 20 s). Not read from the environment.
+	DownloadIdleTimeout time.Duration
 	// DBMaxSize caps the database file's size (0: none). Not read from
 	// the environment: tests use it to make the disk "full".
 	DBMaxSize int

@@ -1,10 +1,17 @@
 package bot_test
 
 import (
+	"bytes"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
+	"github.com/discordgpt/discordgpt/bot"
 )
 
 // TestInteractions_EveryKindAnsweredOrIgnored: each kind of interaction
@@ -47,4 +54,76 @@ func TestInteractions_EveryKindAnsweredOrIgnored(t *testing.T) {
 		Data: discordgo.ApplicationCommandInteractionData{Name: "help"}})
 	waitReply(t, h.fake, h.dm("6101", "and now?"), "echo: and now?")
 	noRefusals(t, h.fake)
+}
+
+// TestAttachments_Bounded: downloads only from Discord, at most 10 a
+// message, a hang given up, a size lie caught while reading; the question
+// is answered all the same.
+func TestAttachments_Bounded(t *testing.T) {
+	h := startBot(t, func(c *bot.Config) { c.DownloadIdleTimeout = 300 * time.Millisecond; c.MaxFileSizeMB = 1; c.RateCount = 0 })
+	f := h.fake
+	// A download that sends a little, then hangs.
+	hang := f.AddAttachmentServedBy("slow.txt", "text/plain", 10, func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write([]byte("a start"))
+		w.(http.Flusher).Flush()
+		<-r.Context().Done()
+	})
+	// A file that claims 10 bytes and sends 3 MB.
+	liar := f.AddAttachmentServedBy("small.txt", "text/plain", 10, func(w http.ResponseWriter, r *http.Request) {
+		chunk := bytes.Repeat([]byte("x"), 64<<10)
+		for i := 0; i < 48; i++ {
+			if _, err := w.Write(chunk); err != nil {
+				return
+			}
+		}
+	})
+	// A URL outside Discord: never fetched.
+	var foreignHits atomic.Int32
+	foreign := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { foreignHits.Add(1) }))
+	defer foreign.Close()
+	outside := &discordgo.MessageAttachment{ID: "1", Filename: "evil.txt", Size: 4, URL: foreign.URL + "/evil.txt"}
+	ok := f.AddAttachment("ok.txt", "text/plain", []byte("fine"))
+	q := h.dm("6201", "read these", hang, liar, outside, ok)
+	if !f.WaitFor(20*time.Second, func() bool {
+		for _, m := range botMessages(f, q.ChannelID) {
+			if strings.HasPrefix(m.Content, "echo: read these") && strings.Contains(m.Content, "fine") {
+				return true
+			}
+		}
+		return false
+	}) {
+		t.Fatalf("not answered: %+v", botMessages(f, q.ChannelID))
+	}
+	notes := ""
+	for _, m := range botMessages(f, q.ChannelID) {
+		notes += m.Content + "\n"
+	}
+	for _, want := range []string{"I couldn't download `slow.txt`", "`small.txt` is over the 1 MB limit", "`evil.txt` does not come from Discord"} {
+		if !strings.Contains(notes, want) {
+			t.Errorf("notes lack %q:\n%s", want, notes)
+		}
+	}
+	if foreignHits.Load() != 0 {
+		t.Error("a URL outside Discord was fetched")
+	}
+	// Twelve attachments: the first ten are taken.
+	var many []*discordgo.MessageAttachment
+	for i := 0; i < 12; i++ {
+		many = append(many, f.AddAttachment(fmt.Sprintf("f%02d.txt", i), "text/plain", []byte("x")))
+	}
+	q = h.dm("6202", "many", many...)
+	if !f.WaitFor(20*time.Second, func() bool { return len(h.ai.Requests()) >= 2 }) {
+		t.Fatal("the second question was not asked")
+	}
+	noRefusals(t, f)
+	db := h.openStoreAfterStop(t)
+	if fs, _ := db.Files("6201"); len(fs) != 1 || fs[0].Name != "ok.txt" {
+		t.Errorf("stored %+v", fs)
+	}
+	if fs, _ := db.Files("6202"); len(fs) != 10 {
+		t.Errorf("stored %d of 12 attachments, want 10", len(fs))
+	}
+	if left := filesOnDisk(t, h.userDir("6201")); len(left) != 1 {
+		t.Errorf("files on disk: %v", left)
+	}
 }

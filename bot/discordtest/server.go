@@ -50,6 +50,8 @@ type File struct {
 	Name        string
 	ContentType string
 	Data        []byte
+	// serve, if set, answers downloads instead of Data (faults).
+	serve http.HandlerFunc
 }
 
 // Server is the fake Discord.
@@ -245,6 +247,21 @@ func (s *Server) AddAttachment(filename, contentType string, data []byte) *disco
 		ID: id, Filename: filename, ContentType: contentType, Size: len(data),
 		URL: s.URL + path[1:], ProxyURL: s.URL + path[1:],
 	}
+}
+
+// AddAttachmentServedBy is an attachment whose download serve answers, to
+// script faults: a download that hangs, or a body larger than the size
+// the message claims (size).
+func (s *Server) AddAttachmentServedBy(filename, contentType string, size int, serve http.HandlerFunc) *discordgo.MessageAttachment {
+	a := s.AddAttachment(filename, contentType, nil)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	path := "/attachments/" + a.ID + "/" + filename
+	f := s.files[path]
+	f.serve = serve
+	s.files[path] = f
+	a.Size = size
+	return a
 }
 
 // rateRule answers matching requests with 429 a number of times.
