@@ -60,7 +60,11 @@ func TestInteractions_EveryKindAnsweredOrIgnored(t *testing.T) {
 // message, a hang given up, a size lie caught while reading; the question
 // is answered all the same.
 func TestAttachments_Bounded(t *testing.T) {
-	h := startBot(t, func(c *bot.Config) { c.DownloadIdleTimeout = 300 * time.Millisecond; c.MaxFileSizeMB = 1; c.RateCount = 0 })
+	h := startBot(t, func(c *bot.Config) {
+		c.DownloadIdleTimeout = 300 * time.Millisecond
+		c.MaxFileSizeMB = 1
+		c.RateCount = 0
+	})
 	f := h.fake
 	// A download that sends a little, then hangs.
 	hang := f.AddAttachmentServedBy("slow.txt", "text/plain", 10, func(w http.ResponseWriter, r *http.Request) {
