@@ -85,12 +85,15 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		return err
 	}
 	log.Info("connected to discord", "user_id", b.botUserID(), "app_id", b.appID)
-	if err := b.registerCommands(); err != nil {
-		b.shutdown()
-		return err
-	}
+	// Chat works while the slash commands are (re)registered; a failure is
+	// retried, never fatal.
+	regCtx, stopReg := context.WithCancel(ctx)
+	regDone := make(chan struct{})
+	go func() { defer close(regDone); b.registerWithRetry(regCtx) }()
 	<-ctx.Done()
 	log.Info("shutting down")
+	stopReg()
+	<-regDone
 	b.shutdown()
 	return nil
 }

@@ -257,7 +257,7 @@ func answerFileName(messageID string) string { return "answer-" + messageID + ".
 
 // sendNotice replies to m with a short message and returns its ID.
 func (b *Bot) sendNotice(m *discordgo.Message, text string) string {
-	sent, err := b.dg.ChannelMessageSendComplex(m.ChannelID, &discordgo.MessageSend{
+	sent, err := b.send(m.ChannelID, &discordgo.MessageSend{
 		Content: text, Reference: replyRef(m), AllowedMentions: noMentions()})
 	if err != nil {
 		b.log.Warn("send notice", "user_id", m.Author.ID, "err", err)

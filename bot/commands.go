@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/bwmarrin/discordgo"
 )
@@ -103,6 +104,28 @@ func (b *Bot) registerCommands() error {
 	}
 	b.log.Info("registered slash commands", "count", len(defs), "guild_id", b.cfg.GuildID)
 	return nil
+}
+
+// maxRegisterWait caps the wait between tries to register the commands.
+const maxRegisterWait = 5 * time.Minute
+
+// registerWithRetry registers the slash commands, retrying a failure with
+// growing waits until it works or ctx ends.
+func (b *Bot) registerWithRetry(ctx context.Context) {
+	wait := b.cfg.RetryBackoff
+	for {
+		err := b.registerCommands()
+		if err == nil {
+			return
+		}
+		b.log.Error("could not register slash commands; chat still works, retrying", "err", err, "retry_in", wait)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+		wait = min(wait*2, maxRegisterWait)
+	}
 }
 
 // onInteraction routes an interaction to its handler; a handler's error

@@ -79,6 +79,10 @@ type Config struct {
 	// DownloadIdleTimeout is how long an attachment download may make no
 	// progress (0: 20 s). Not read from the environment.
 	DownloadIdleTimeout time.Duration
+	// DiscordRetryBackoff is the first wait before repeating a Discord
+	// call that failed with a 5xx (0: 500 ms). Not read from the
+	// environment.
+	DiscordRetryBackoff time.Duration
 	// DBMaxSize caps the database file's size (0: none). Not read from
 	// the environment: tests use it to make the disk "full".
 	DBMaxSize int

@@ -12,6 +12,8 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 	"github.com/discordgpt/discordgpt/bot"
+	"github.com/discordgpt/discordgpt/bot/discordtest"
+	"github.com/discordgpt/discordgpt/bot/openaitest"
 )
 
 // TestInteractions_EveryKindAnsweredOrIgnored: each kind of interaction
@@ -129,5 +131,98 @@ func TestAttachments_Bounded(t *testing.T) {
 	}
 	if left := filesOnDisk(t, h.userDir("6201")); len(left) != 1 {
 		t.Errorf("files on disk: %v", left)
+	}
+}
+
+// streamStarted enqueues a slow answer to a DM and waits for its first
+// message.
+func streamStarted(t *testing.T, h *harness, userID, text string) (*discordgo.Message, discordgo.Message) {
+	t.Helper()
+	h.ai.Enqueue(openaitest.Reply{Text: text, ChunkSize: 10, ChunkDelay: 15 * time.Millisecond})
+	q := h.dm(userID, "go")
+	var first discordgo.Message
+	if !h.fake.WaitFor(10*time.Second, func() bool {
+		var ok bool
+		first, ok = replyTo(h.fake, q)
+		return ok
+	}) {
+		t.Fatal("answer never started")
+	}
+	return q, first
+}
+
+// TestDiscordFaults_FinalTextLands: 500s on the final edit are retried; a
+// message deleted or never editable gets the answer in a new message; no
+// cursor is left anywhere.
+func TestDiscordFaults_FinalTextLands(t *testing.T) {
+	h := startBot(t, func(c *bot.Config) { c.RateCount = 0 })
+	answer := strings.TrimSpace(strings.Repeat("a sentence of the answer ", 12))
+	// A few 500s: retried until the edit lands.
+	q, first := streamStarted(t, h, "6301", answer)
+	h.fake.Fail("PATCH", "/messages/"+first.ID, 3, 500)
+	waitReply(t, h.fake, q, answer)
+	// The message deleted mid-answer: the answer comes in a new one.
+	q, first = streamStarted(t, h, "6302", answer)
+	h.fake.DeleteMessage(first.ID)
+	waitReply(t, h.fake, q, answer)
+	// Edits that never land: a new message carries the answer, and the
+	// stale one goes.
+	q, first = streamStarted(t, h, "6303", answer)
+	h.fake.Fail("PATCH", "/messages/"+first.ID, 1000, 500)
+	r := waitReply(t, h.fake, q, answer)
+	if r.ID == first.ID {
+		t.Error("the answer was not re-posted")
+	}
+	if _, ok := h.fake.Message(first.ID); ok {
+		t.Error("the stale message with its cursor stayed")
+	}
+	for _, u := range []string{"6301", "6302", "6303"} {
+		for _, m := range botMessages(h.fake, "dm"+u) {
+			if strings.Contains(m.Content, "▌") {
+				t.Errorf("user %s: a cursor is left: %q", u, m.Content)
+			}
+		}
+	}
+}
+
+// TestDiscordFaults_UnreadableAnswers: a 2xx whose body does not parse is
+// a message that was made (found again by its nonce, never posted twice)
+// or an edit that was done.
+func TestDiscordFaults_UnreadableAnswers(t *testing.T) {
+	h := startBot(t, nil)
+	h.fake.Garble("POST", "/channels/dm6401/messages", 1)
+	h.fake.Garble("PATCH", "/channels/dm6401/messages", 2)
+	h.ai.Enqueue(openaitest.Reply{Text: strings.Repeat("word ", 60), ChunkSize: 10, ChunkDelay: 10 * time.Millisecond})
+	q := h.dm("6401", "hello")
+	waitReply(t, h.fake, q, strings.TrimSpace(strings.Repeat("word ", 60)))
+	if msgs := botMessages(h.fake, "dm6401"); len(msgs) != 1 {
+		t.Errorf("the bot made %d messages for one answer", len(msgs))
+	}
+	if posts := h.fake.RequestsTo("POST", "/channels/dm6401/messages"); len(posts) != 2 {
+		t.Errorf("%d posts; want the garbled one and its repeat with the same nonce", len(posts))
+	}
+	noRefusals(t, h.fake)
+}
+
+// TestDiscordFaults_RegistrationRetried: command registration that fails
+// is retried while chat works.
+func TestDiscordFaults_RegistrationRetried(t *testing.T) {
+	h := startBot(t, nil)
+	h.stop(t)
+	h.cfg.GuildID = discordtest.DefaultGuildID // a new scope: registers again
+	h.fake.Fail("PUT", "/guilds/"+discordtest.DefaultGuildID+"/commands", 3, 500)
+	h.run(t)
+	waitReply(t, h.fake, h.dm("6501", "works?"), "echo: works?")
+	if !h.fake.WaitFor(10*time.Second, func() bool { return len(h.fake.Commands(discordtest.DefaultGuildID)) > 0 }) {
+		t.Fatal("commands never registered after the failures")
+	}
+	fails := 0
+	for _, r := range h.fake.RequestsTo("PUT", "/commands") {
+		if r.Status == 500 {
+			fails++
+		}
+	}
+	if fails != 3 {
+		t.Errorf("%d failed registrations seen, want 3", fails)
 	}
 }

@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -73,7 +74,7 @@ func (r *replier) show(text string) error {
 		parts[last] += cursor
 	}
 	r.lastFlush = time.Now()
-	return r.apply(parts, nil)
+	return r.apply(parts, nil, false)
 }
 
 // finish shows the final text. An answer that needs more than maxMsgs
@@ -93,33 +94,48 @@ func (r *replier) finishWith(answer, tail, fileName string, comps []discordgo.Me
 	}
 	parts := splitMessage(text, MessageLimit)
 	if len(parts) <= r.maxMsgs {
-		return r.apply(parts, comps)
+		return r.apply(parts, comps, true)
 	}
 	note := fileNote
 	if tail != "" {
 		note += "\n" + tail
 	}
 	head := splitMessage(answer, max(MessageLimit-len([]rune(note)), 200))[0] + note
-	file := &discordgo.File{Name: fileName, ContentType: "text/markdown", Reader: strings.NewReader(answer)}
-	if len(r.sent) == 0 {
-		m, err := r.b.dg.ChannelMessageSendComplex(r.channelID, &discordgo.MessageSend{
-			Content: head, Reference: r.ref, Files: []*discordgo.File{file}, AllowedMentions: noMentions(), Components: comps})
+	file := func() []*discordgo.File {
+		return []*discordgo.File{{Name: fileName, ContentType: "text/markdown", Reader: strings.NewReader(answer)}}
+	}
+	post := func() error {
+		m, err := r.b.send(r.channelID, &discordgo.MessageSend{
+			Content: head, Reference: r.ref, Files: file(), AllowedMentions: noMentions(), Components: comps})
 		if err != nil {
 			return fmt.Errorf("send answer file: %w", err)
 		}
-		r.sent = []sentPart{{id: m.ID, content: head}}
+		if len(r.sent) > 0 { // the streamed start, replaced by this one
+			_ = r.b.dg.ChannelMessageDelete(r.channelID, r.sent[0].id)
+		}
+		r.sent = append([]sentPart{{id: m.ID, content: head}}, r.sent[min(1, len(r.sent)):]...)
 		return nil
 	}
-	edit := discordgo.NewMessageEdit(r.channelID, r.sent[0].id).SetContent(head)
-	edit.Files = []*discordgo.File{file}
-	edit.AllowedMentions = noMentions()
-	if comps != nil {
-		edit.Components = &comps
+	if len(r.sent) == 0 {
+		return post()
 	}
-	if _, err := r.b.dg.ChannelMessageEditComplex(edit); err != nil {
-		return fmt.Errorf("attach answer file: %w", err)
+	first := r.sent[0].id
+	if err := r.b.edit(func() *discordgo.MessageEdit {
+		edit := discordgo.NewMessageEdit(r.channelID, first).SetContent(head)
+		edit.Files = file()
+		edit.AllowedMentions = noMentions()
+		if comps != nil {
+			edit.Components = &comps
+		}
+		return edit
+	}, true); err != nil {
+		r.b.log.Warn("final edit did not land; posting the answer anew", "user_id", r.userID, "err", err)
+		if perr := post(); perr != nil {
+			return errors.Join(fmt.Errorf("attach answer file: %w", err), perr)
+		}
+	} else {
+		r.sent[0].content = head
 	}
-	r.sent[0].content = head
 	for _, p := range r.sent[1:] {
 		if err := r.b.dg.ChannelMessageDelete(r.channelID, p.id); err != nil {
 			r.b.log.Warn("delete streamed part", "user_id", r.userID, "err", err)
@@ -130,39 +146,61 @@ func (r *replier) finishWith(answer, tail, fileName string, comps []discordgo.Me
 }
 
 // apply edits changed messages and posts new ones; comps, if set, go
-// under the last one.
-func (r *replier) apply(parts []string, comps []discordgo.MessageComponent) error {
+// under the last one. The final text must land: a final edit is retried,
+// and if the message is gone or will not take it, the part is posted anew.
+func (r *replier) apply(parts []string, comps []discordgo.MessageComponent, final bool) error {
 	for i, p := range parts {
 		last := i == len(parts)-1 && comps != nil
 		if i < len(r.sent) {
 			if r.sent[i].content == p && !last {
 				continue
 			}
-			edit := discordgo.NewMessageEdit(r.channelID, r.sent[i].id).SetContent(p)
-			edit.AllowedMentions = noMentions()
-			if last {
-				edit.Components = &comps
+			id := r.sent[i].id
+			err := r.b.edit(func() *discordgo.MessageEdit {
+				edit := discordgo.NewMessageEdit(r.channelID, id).SetContent(p)
+				edit.AllowedMentions = noMentions()
+				if last {
+					edit.Components = &comps
+				}
+				return edit
+			}, final)
+			if err == nil {
+				r.sent[i].content = p
+				continue
 			}
-			if _, err := r.b.dg.ChannelMessageEditComplex(edit); err != nil {
+			if !final {
 				return fmt.Errorf("edit answer: %w", err)
 			}
-			r.sent[i].content = p
+			r.b.log.Warn("final edit did not land; posting the part anew", "user_id", r.userID, "err", err)
+			m, serr := r.b.send(r.channelID, r.part(i, p, last, comps))
+			if serr != nil {
+				return errors.Join(fmt.Errorf("edit answer: %w", err), serr)
+			}
+			if !errors.Is(err, errMessageGone) { // the stale copy, if it can go
+				_ = r.b.dg.ChannelMessageDelete(r.channelID, r.sent[i].id)
+			}
+			r.sent[i] = sentPart{id: m.ID, content: p}
 			continue
 		}
-		send := &discordgo.MessageSend{Content: p, AllowedMentions: noMentions()}
-		if last {
-			send.Components = comps
-		}
-		if i == 0 {
-			send.Reference = r.ref
-		}
-		m, err := r.b.dg.ChannelMessageSendComplex(r.channelID, send)
+		m, err := r.b.send(r.channelID, r.part(i, p, last, comps))
 		if err != nil {
 			return fmt.Errorf("send answer: %w", err)
 		}
 		r.sent = append(r.sent, sentPart{id: m.ID, content: p})
 	}
 	return nil
+}
+
+// part is the message that posts part i of an answer.
+func (r *replier) part(i int, content string, last bool, comps []discordgo.MessageComponent) *discordgo.MessageSend {
+	send := &discordgo.MessageSend{Content: content, AllowedMentions: noMentions()}
+	if last {
+		send.Components = comps
+	}
+	if i == 0 {
+		send.Reference = r.ref
+	}
+	return send
 }
 
 // firstID is the ID of the answer's first message, or "".

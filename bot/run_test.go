@@ -41,6 +41,7 @@ func startBot(t testing.TB, adjust func(*bot.Config)) *harness {
 		t.Fatal(err)
 	}
 	cfg.RetryBackoff = 10 * time.Millisecond
+	cfg.DiscordRetryBackoff = 10 * time.Millisecond
 	cfg.StreamEditInterval = 50 * time.Millisecond
 	if adjust != nil {
 		adjust(&cfg)

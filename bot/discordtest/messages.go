@@ -234,7 +234,34 @@ type notFound struct{ id string }
 func (e notFound) Error() string { return "unknown message " + e.id }
 
 // createMessage validates and stores a bot message; call with s.mu held.
+// nonceEntry is a message made by a send with enforce_nonce.
+type nonceEntry struct {
+	id   string
+	when time.Time
+}
+
+// nonceWindow is how long Discord remembers an enforced nonce ("the past
+// few minutes").
+const nonceWindow = 5 * time.Minute
+
 func (s *Server) createMessage(channelID string, p messagePayload, files []File, webhook, deferred bool) (*discordgo.Message, error) {
+	if p.Nonce != "" && p.EnforceNonce {
+		if len(p.Nonce) > 25 {
+			return nil, errors.New("nonce: Must be 25 or fewer in length")
+		}
+		key := channelID + "/" + p.Nonce
+		if e, ok := s.nonces[key]; ok && time.Since(e.when) < nonceWindow {
+			if m, ok := s.messages[e.id]; ok {
+				return m, nil
+			}
+		}
+		m, err := s.createMessage(channelID, messagePayload{Content: p.Content, Embeds: p.Embeds, Components: p.Components,
+			Flags: p.Flags, MessageReference: p.MessageReference, Attachments: p.Attachments}, files, webhook, deferred)
+		if err == nil {
+			s.nonces[key] = nonceEntry{id: m.ID, when: time.Now()}
+		}
+		return m, err
+	}
 	content := ""
 	if p.Content != nil {
 		content = *p.Content

@@ -87,12 +87,21 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	rule := s.takeRateLimit(r.Method, r.URL.Path)
+	wait, limited := s.channelLimited(sw, r.Method, parts)
+	fault := s.takeFault(r.Method, r.URL.Path)
 	s.mu.Unlock()
-	if rule != nil {
+	switch {
+	case rule != nil:
 		writeRateLimited(sw, rule)
-		return
+	case limited:
+		writeRateLimited(sw, &rateRule{retryAfter: wait})
+	case fault != nil && fault.status != 0:
+		writeError(sw, fault.status, 0, "%d: injected fault", fault.status)
+	case fault != nil && fault.garble:
+		s.serveGarbled(sw, r.Method, parts, req)
+	default:
+		s.route(sw, r.Method, parts, req)
 	}
-	s.route(sw, r.Method, parts, req)
 }
 
 func writeRateLimited(w http.ResponseWriter, rule *rateRule) {

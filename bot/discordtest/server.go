@@ -75,14 +75,22 @@ type Server struct {
 	changed  chan struct{}
 	requests []Request
 
-	mu        sync.Mutex
-	gw        gateway
-	messages  map[string]*discordgo.Message // by message ID
-	order     []string                      // message IDs in creation order
-	inter     map[string]*interactionState  // by interaction ID
-	commands  map[string][]*discordgo.ApplicationCommand
-	files     map[string]File // attachment downloads by URL path
-	limits    []*rateRule
+	mu       sync.Mutex
+	gw       gateway
+	messages map[string]*discordgo.Message // by message ID
+	order    []string                      // message IDs in creation order
+	inter    map[string]*interactionState  // by interaction ID
+	commands map[string][]*discordgo.ApplicationCommand
+	files    map[string]File // attachment downloads by URL path
+	limits   []*rateRule
+	faults   []*faultRule
+	// Per-channel limits (ChannelLimit) and recent writes per channel.
+	chanLimit  int
+	chanWindow time.Duration
+	chanWrites map[string][]time.Time
+	// nonces maps channel+nonce to the message a send with enforce_nonce
+	// made, and when.
+	nonces    map[string]nonceEntry
 	dmByUser  map[string]string
 	closeOnce sync.Once
 }
@@ -104,6 +112,7 @@ func New(tb interface {
 		inter:               map[string]*interactionState{},
 		commands:            map[string][]*discordgo.ApplicationCommand{},
 		files:               map[string]File{},
+		nonces:              map[string]nonceEntry{},
 		dmByUser:            map[string]string{},
 	}
 	s.URL = hs.URL + "/"

@@ -68,6 +68,10 @@ type messagePayload struct {
 	Attachments      *[]struct {
 		ID string `json:"id"`
 	} `json:"attachments"`
+	// Nonce with EnforceNonce: a repeat within a few minutes returns the
+	// message already made instead of a new one.
+	Nonce        string `json:"nonce"`
+	EnforceNonce bool   `json:"enforce_nonce"`
 }
 
 func runes(s string) int { return utf8.RuneCountInString(s) }
