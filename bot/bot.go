@@ -81,6 +81,11 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	go func() { defer jobs.Done(); b.runModelRefresh(jobsCtx) }()
 	go func() { defer jobs.Done(); b.runBackups(jobsCtx) }()
 	defer func() { stopJobs(); jobs.Wait() }()
+	// What the last run left unfinished, read before this one answers.
+	interrupted, err := db.InflightAnswers()
+	if err != nil {
+		log.Error("read interrupted answers", "err", err)
+	}
 	if err := b.connect(); err != nil {
 		return err
 	}
@@ -88,11 +93,13 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	// Chat works while the slash commands are (re)registered; a failure is
 	// retried, never fatal.
 	regCtx, stopReg := context.WithCancel(ctx)
-	regDone := make(chan struct{})
-	go func() { defer close(regDone); b.registerWithRetry(regCtx) }()
+	regDone := make(chan struct{}, 2)
+	go func() { defer func() { regDone <- struct{}{} }(); b.registerWithRetry(regCtx) }()
+	go func() { defer func() { regDone <- struct{}{} }(); b.recoverInterrupted(regCtx, interrupted) }()
 	<-ctx.Done()
 	log.Info("shutting down")
 	stopReg()
+	<-regDone
 	<-regDone
 	b.shutdown()
 	return nil

@@ -121,6 +121,12 @@ func (b *Bot) converse(ctx context.Context, m *discordgo.Message, q store.Messag
 	placeholder := ""
 	if t.Queued {
 		placeholder = b.sendNotice(m, queuedText)
+		if placeholder != "" { // finished with a note if the bot dies first
+			if err := b.db.SetInflight(store.Inflight{ID: placeholder, UserID: userID, ChannelID: m.ChannelID,
+				Messages: []string{placeholder}, Started: b.cfg.now().UTC()}); err != nil {
+				b.log.Warn("record queued notice", "user_id", userID, "err", err)
+			}
+		}
 	}
 	gctx, err := t.wait(ctx)
 	if err != nil {
@@ -144,14 +150,13 @@ func (b *Bot) converse(ctx context.Context, m *discordgo.Message, q store.Messag
 // the model has finished, so /stop no longer applies.
 func (b *Bot) answer(ctx context.Context, m *discordgo.Message, q store.Message, model, placeholderID string, valid func() bool, streamEnded func()) error {
 	userID := m.Author.ID
+	r := b.newReplier(m.ChannelID, replyRef(m), userID, placeholderID)
 	req, err := b.buildRequest(userID, model, q, b.cfg.now())
 	if err != nil {
-		b.sendNotice(m, UserMessage(err))
-		return err
+		return errors.Join(err, r.finish(UserMessage(err), ""))
 	}
 	ctx, cancel := context.WithTimeout(ctx, generationTimeout)
 	defer cancel()
-	r := b.newReplier(m.ChannelID, replyRef(m), userID, placeholderID)
 	if err := b.checkBudget(userID, b.cfg.now()); err != nil {
 		if ferr := r.finish(UserMessage(err), ""); ferr != nil {
 			return errors.Join(err, ferr)

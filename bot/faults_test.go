@@ -14,6 +14,7 @@ import (
 	"github.com/discordgpt/discordgpt/bot"
 	"github.com/discordgpt/discordgpt/bot/discordtest"
 	"github.com/discordgpt/discordgpt/bot/openaitest"
+	"github.com/discordgpt/discordgpt/store"
 )
 
 // TestInteractions_EveryKindAnsweredOrIgnored: each kind of interaction
@@ -224,5 +225,84 @@ func TestDiscordFaults_RegistrationRetried(t *testing.T) {
 	}
 	if fails != 3 {
 		t.Errorf("%d failed registrations seen, want 3", fails)
+	}
+}
+
+// TestRecovery_InterruptedAnswersFinished: what a bot that died mid-answer
+// left (cursors, a queued notice) is finished at the next start; an answer
+// stored before its final edit is shown whole.
+func TestRecovery_InterruptedAnswersFinished(t *testing.T) {
+	h := startBot(t, nil)
+	h.stop(t)
+	f := h.fake
+	gone := f.PostAsBot("dm6605", "lost ▌") // first: records are finished in ID order
+	f.DeleteMessage(gone.ID)
+	partial := f.PostAsBot("dm6601", "half an answer ▌")
+	queued := f.PostAsBot("dm6602", "⏳ I'm still answering your previous message; I'll answer this one right after.")
+	stored := f.PostAsBot("dm6603", "the begin ▌")
+	p1, p2 := f.PostAsBot("dm6604", "part one"), f.PostAsBot("dm6604", "part two ▌")
+	db, err := bot.OpenStore(h.dataDir, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []store.Inflight{
+		{ID: partial.ID, UserID: "6601", ChannelID: "dm6601", Messages: []string{partial.ID}},
+		{ID: queued.ID, UserID: "6602", ChannelID: "dm6602", Messages: []string{queued.ID}},
+		{ID: stored.ID, UserID: "6603", ChannelID: "dm6603", Messages: []string{stored.ID}},
+		{ID: p1.ID, UserID: "6604", ChannelID: "dm6604", Messages: []string{p1.ID, p2.ID}},
+		{ID: gone.ID, UserID: "6605", ChannelID: "dm6605", Messages: []string{gone.ID}},
+	} {
+		if err := db.SetInflight(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := db.RecordExchange("6603", store.Exchange{Messages: []store.Message{{Role: store.RoleUser, Content: "q"},
+		{Role: store.RoleAssistant, Content: "the beginning, the middle and the end.", DiscordMessageID: stored.ID}}}); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	h.run(t)
+	want := map[string]string{
+		partial.ID: "half an answer\n\n⚠️ *Interrupted: the bot restarted. Please ask again.*",
+		queued.ID:  "⚠️ *Interrupted: the bot restarted. Please ask again.*",
+		stored.ID:  "the beginning, the middle and the end.",
+		p1.ID:      "part one",
+		p2.ID:      "part two\n\n⚠️ *Interrupted: the bot restarted. Please ask again.*",
+	}
+	if !f.WaitFor(10*time.Second, func() bool {
+		for id, w := range want {
+			if m, _ := f.Message(id); m.Content != w {
+				return false
+			}
+		}
+		return true
+	}) {
+		for id, w := range want {
+			m, _ := f.Message(id)
+			t.Errorf("message %s = %q, want %q", id, m.Content, w)
+		}
+	}
+	db = h.openStoreAfterStop(t)
+	if recs, _ := db.InflightAnswers(); len(recs) != 0 {
+		t.Errorf("records left: %+v", recs)
+	}
+}
+
+// TestRecovery_FinishedAnswersLeaveNoRecord: answers that end (finished,
+// stopped, failed, queued, restarted gracefully) leave no in-flight record.
+func TestRecovery_FinishedAnswersLeaveNoRecord(t *testing.T) {
+	h := startBot(t, nil)
+	slow := openaitest.Reply{Text: strings.Repeat("slowly ", 100), ChunkSize: 7, ChunkDelay: 10 * time.Millisecond}
+	h.ai.Enqueue(slow, openaitest.ServerError, openaitest.ServerError, openaitest.ServerError, openaitest.ServerError)
+	q1 := h.dm("6701", "one")
+	if !h.fake.WaitFor(10*time.Second, func() bool { _, ok := replyTo(h.fake, q1); return ok }) {
+		t.Fatal("no answer")
+	}
+	q2 := h.dm("6701", "two") // queued behind the first; fails
+	waitReplyPrefix(t, h, q2, "🔌")
+	waitReply(t, h.fake, h.dm("6702", "three"), "echo: three")
+	db := h.openStoreAfterStop(t)
+	if recs, _ := db.InflightAnswers(); len(recs) != 0 {
+		t.Errorf("records left: %+v", recs)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/bwmarrin/discordgo"
+	"github.com/discordgpt/discordgpt/store"
 )
 
 // maxEditInterval caps how far Discord rate limits slow the edits down.
@@ -33,6 +34,7 @@ type replier struct {
 	maxMsgs   int
 
 	sent      []sentPart // messages shown so far, in order
+	tracked   string     // key of the answer's in-flight record, if any
 	lastFlush time.Time
 	limited   time.Time // last Discord rate limit seen when the interval was adjusted
 }
@@ -50,8 +52,41 @@ func (b *Bot) newReplier(channelID string, ref *discordgo.MessageReference, user
 		interval: b.cfg.StreamEditInterval, maxMsgs: b.cfg.MaxReplyMessages}
 	if placeholderID != "" {
 		r.sent = []sentPart{{id: placeholderID}}
+		r.tracked = placeholderID // recorded when the notice was posted
 	}
 	return r
+}
+
+// track records the answer's messages as in flight, so a bot that dies
+// before the final text can finish them when it starts again.
+func (r *replier) track() {
+	if len(r.sent) == 0 {
+		return
+	}
+	ids := make([]string, len(r.sent))
+	for i, p := range r.sent {
+		ids[i] = p.id
+	}
+	err := r.b.db.SetInflight(store.Inflight{ID: ids[0], UserID: r.userID, ChannelID: r.channelID, Messages: ids, Started: time.Now().UTC()})
+	if err != nil {
+		r.b.log.Warn("record answer in flight", "user_id", r.userID, "err", err)
+		return
+	}
+	if r.tracked != "" && r.tracked != ids[0] {
+		r.untrack()
+	}
+	r.tracked = ids[0]
+}
+
+// untrack forgets the in-flight record once the final text landed.
+func (r *replier) untrack() {
+	if r.tracked == "" {
+		return
+	}
+	if err := r.b.db.DeleteInflight(r.tracked); err != nil {
+		r.b.log.Warn("forget answer in flight", "user_id", r.userID, "err", err)
+	}
+	r.tracked = ""
 }
 
 // due reports whether enough time has passed for another streaming edit.
@@ -88,6 +123,14 @@ func (r *replier) finish(text, fileName string) error {
 // ended), with comps (buttons) under the last message. When the answer
 // becomes a file, tail stays inline under its start, out of the file.
 func (r *replier) finishWith(answer, tail, fileName string, comps []discordgo.MessageComponent) error {
+	err := r.finalize(answer, tail, fileName, comps)
+	if err == nil {
+		r.untrack()
+	}
+	return err
+}
+
+func (r *replier) finalize(answer, tail, fileName string, comps []discordgo.MessageComponent) error {
 	text := answer
 	if tail != "" {
 		text += "\n\n" + tail
@@ -180,6 +223,7 @@ func (r *replier) apply(parts []string, comps []discordgo.MessageComponent, fina
 				_ = r.b.dg.ChannelMessageDelete(r.channelID, r.sent[i].id)
 			}
 			r.sent[i] = sentPart{id: m.ID, content: p}
+			r.track()
 			continue
 		}
 		m, err := r.b.send(r.channelID, r.part(i, p, last, comps))
@@ -187,6 +231,9 @@ func (r *replier) apply(parts []string, comps []discordgo.MessageComponent, fina
 			return fmt.Errorf("send answer: %w", err)
 		}
 		r.sent = append(r.sent, sentPart{id: m.ID, content: p})
+		if !final {
+			r.track() // a final text lands whole: nothing to finish later
+		}
 	}
 	return nil
 }

@@ -234,6 +234,18 @@ func (s *Server) Message(id string) (discordgo.Message, bool) {
 	return *m, true
 }
 
+// PostAsBot makes a message in a channel as if the bot had posted it (to
+// set up what a bot that crashed left behind).
+func (s *Server) PostAsBot(channelID, content string) discordgo.Message {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m, err := s.createMessage(channelID, messagePayload{Content: &content}, nil, false, false)
+	if err != nil {
+		panic("PostAsBot: " + err.Error())
+	}
+	return *m
+}
+
 // DeleteMessage deletes a message as its author would (a user deleting
 // their question, say).
 func (s *Server) DeleteMessage(id string) {
