@@ -319,7 +319,7 @@ func TestChat_ProviderErrors(t *testing.T) {
 // APIs.
 func testProviderErrors(t *testing.T, api llm.API) {
 	h := startBot(t, func(c *bot.Config) { c.API = api })
-	h.ai.Models = []string{"gpt-4o-mini"}
+	h.ai.SetModels("gpt-4o-mini")
 	cases := []struct {
 		name    string
 		script  []openaitest.Reply
@@ -355,13 +355,13 @@ func testProviderErrors(t *testing.T, api llm.API) {
 		}
 	}
 	// Context too long and an unknown model.
-	h.ai.MaxContextTokens = 5
+	h.ai.SetMaxContextTokens(5)
 	q := h.dm("170", "this question is far too long for the tiny context of the fake model")
 	if !h.fake.WaitFor(10*time.Second, func() bool { r, _ := replyTo(h.fake, q); return strings.Contains(r.Content, "/reset") }) {
 		t.Error("context_length_exceeded not explained")
 	}
-	h.ai.MaxContextTokens = 0
-	h.ai.Models = []string{"something-else"}
+	h.ai.SetMaxContextTokens(0)
+	h.ai.SetModels("something-else")
 	q = h.dm("171", "hello")
 	if !h.fake.WaitFor(10*time.Second, func() bool { r, _ := replyTo(h.fake, q); return strings.Contains(r.Content, "isn't available") }) {
 		t.Error("model_not_found not explained")

@@ -285,8 +285,8 @@ func TestE2E_MissingTokenExits2(t *testing.T) {
 func TestE2E_CheckAndBackup(t *testing.T) {
 	fake := discordtest.New(t)
 	ai := openaitest.New(t)
-	ai.Models = []string{"gpt-4o-mini", "gpt-5", "my-local", "text-embedding-3-small"}
-	ai.Shutdowns = map[string]string{"gpt-5": "2099-01-01"}
+	ai.SetModels("gpt-4o-mini", "gpt-5", "my-local", "text-embedding-3-small")
+	ai.SetShutdowns(map[string]string{"gpt-5": "2099-01-01"})
 	e := env(fake, ai, t.TempDir())
 	e["MODELS"] = "gpt-4o-mini,gpt-5,my-local,ghost-model"
 	p := start(t, e, "check")

@@ -44,7 +44,7 @@ func TestModels_NewNamesReachTheProvider(t *testing.T) {
 			h := startBot(t, func(c *bot.Config) {
 				c.API, c.DefaultModel, c.Models, c.Temperature = api, "gpt-5.1", names, &temp
 			})
-			h.ai.Models = names
+			h.ai.SetModels(names...)
 			for i, m := range names {
 				u := fmt.Sprint(5100 + i)
 				if m != "gpt-5.1" {
@@ -76,8 +76,8 @@ func TestModels_NewNamesReachTheProvider(t *testing.T) {
 func TestModels_UnknownModelLearnsWhatItRefuses(t *testing.T) {
 	temp := float32(0.7)
 	h := startBot(t, func(c *bot.Config) { c.DefaultModel, c.Temperature = "llama3.1:8b", &temp })
-	h.ai.Models = []string{"llama3.1:8b"}
-	h.ai.Refuse = map[string][]string{"llama3.1:8b": {"temperature"}}
+	h.ai.SetModels("llama3.1:8b")
+	h.ai.SetRefuse(map[string][]string{"llama3.1:8b": {"temperature"}})
 	waitReply(t, h.fake, h.dm("5201", "one"), "echo: one")
 	if reqs := h.ai.Requests(); len(reqs) != 2 || reqs[0].Status != 400 {
 		t.Fatalf("first message: %d requests", len(reqs))
@@ -181,7 +181,7 @@ func startBotWith(t *testing.T, models []string, adjust func(*bot.Config)) *harn
 			adjust(c)
 		}
 	})
-	h.ai.Models = models
+	h.ai.SetModels(models...)
 	h.restart(t) // so the first list the bot fetched is this one
 	return h
 }

@@ -60,7 +60,7 @@ func fields(t *testing.T, raw []byte) map[string]json.RawMessage {
 // answered at the first try, with the parameters its kind takes.
 func TestStream_EveryDocumentedModelOnBothAPIs(t *testing.T) {
 	fake := openaitest.New(t)
-	fake.Models = nil
+	fake.SetModels()
 	var models []string
 	for m := range openaitest.Documented {
 		models = append(models, m)
@@ -114,7 +114,7 @@ func TestStream_EveryDocumentedModelOnBothAPIs(t *testing.T) {
 func TestStream_LearnsRefusedParameters(t *testing.T) {
 	for _, api := range []llm.API{llm.APIChat, llm.APIResponses} {
 		fake := openaitest.New(t)
-		fake.Refuse = map[string][]string{"llama3.1": {"temperature", "stream_options"}}
+		fake.SetRefuse(map[string][]string{"llama3.1": {"temperature", "stream_options"}})
 		db := openDB(t)
 		c := newClient(t, fake, api, db)
 		res := c.Stream(context.Background(), question("llama3.1", "first"), nil)
@@ -154,7 +154,7 @@ func TestStream_LearnsRefusedParameters(t *testing.T) {
 // its instructions in a user message.
 func TestStream_SystemRoleRefused(t *testing.T) {
 	fake := openaitest.New(t)
-	fake.Refuse = map[string][]string{"gemma": {"system"}}
+	fake.SetRefuse(map[string][]string{"gemma": {"system"}})
 	c := newClient(t, fake, llm.APIChat, openDB(t))
 	res := c.Stream(context.Background(), question("gemma", "hello"), nil)
 	reqs := fake.Requests()
@@ -167,7 +167,7 @@ func TestStream_SystemRoleRefused(t *testing.T) {
 // TestStream_RefusalThatIsNotAParameter is not retried.
 func TestStream_RefusalThatIsNotAParameter(t *testing.T) {
 	fake := openaitest.New(t)
-	fake.MaxContextTokens = 1
+	fake.SetMaxContextTokens(1)
 	c := newClient(t, fake, llm.APIChat, openDB(t))
 	res := c.Stream(context.Background(), question("gpt-4o-mini", strings.Repeat("long ", 100)), nil)
 	var apiErr *openai.APIError
@@ -243,7 +243,7 @@ func TestStream_StopIsReachedAndEstimated(t *testing.T) {
 // and tells chat models from the rest.
 func TestFetchModels(t *testing.T) {
 	fake := openaitest.New(t)
-	fake.Models = []string{"gpt-5", "gpt-6-luna", "text-embedding-3-small", "whisper-1", "omni-moderation-latest"}
+	fake.SetModels("gpt-5", "gpt-6-luna", "text-embedding-3-small", "whisper-1", "omni-moderation-latest")
 	got, err := newClient(t, fake, llm.APIResponses, nil).FetchModels(context.Background())
 	if err != nil || len(got) != 5 {
 		t.Fatalf("%+v %v", got, err)

@@ -208,8 +208,8 @@ func post(t *testing.T, fake *openaitest.Server, body string) (int, string) {
 
 func TestChat_RefusesWhatTheAPIRefuses(t *testing.T) {
 	fake := openaitest.New(t)
-	fake.Models = []string{"gpt-4o-mini", "o4-mini", "gpt-5", "o1-mini"}
-	fake.MaxContextTokens = 100
+	fake.SetModels("gpt-4o-mini", "o4-mini", "gpt-5", "o1-mini")
+	fake.SetMaxContextTokens(100)
 	user := `"messages":[{"role":"user","content":"hi"}]`
 	cases := []struct {
 		name, body, want string

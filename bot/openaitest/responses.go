@@ -160,7 +160,7 @@ func (s *Server) validateResponses(fields map[string]json.RawMessage, rr Respons
 			chars += len(p.Text)
 		}
 	}
-	if s.MaxContextTokens > 0 && chars/4 > s.MaxContextTokens {
+	if max := s.maxContext(); max > 0 && chars/4 > max {
 		return bad("context_length_exceeded", "Your input exceeds the context window of this model.")
 	}
 	return nil

@@ -160,6 +160,41 @@ func LastUserText(req openai.ChatCompletionRequest) string {
 	return ""
 }
 
+// SetModels replaces Models while the fake serves (tests that change the
+// fake after the bot started use the setters: they lock).
+func (s *Server) SetModels(models ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.Models = models
+}
+
+// SetRefuse replaces Refuse while the fake serves.
+func (s *Server) SetRefuse(r map[string][]string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.Refuse = r
+}
+
+// SetShutdowns replaces Shutdowns while the fake serves.
+func (s *Server) SetShutdowns(d map[string]string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.Shutdowns = d
+}
+
+// SetMaxContextTokens replaces MaxContextTokens while the fake serves.
+func (s *Server) SetMaxContextTokens(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.MaxContextTokens = n
+}
+
+func (s *Server) maxContext() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.MaxContextTokens
+}
+
 // Enqueue scripts the next replies, in order; after them the responder
 // answers.
 func (s *Server) Enqueue(r ...Reply) {

@@ -106,7 +106,7 @@ func (s *Server) validate(raw []byte, req openai.ChatCompletionRequest) *refusal
 			}
 		}
 	}
-	if s.MaxContextTokens > 0 && chars/4 > s.MaxContextTokens {
+	if max := s.maxContext(); max > 0 && chars/4 > max {
 		return bad("context_length_exceeded", "This model's maximum context length is exceeded. Please reduce the length of the messages.")
 	}
 	return nil
