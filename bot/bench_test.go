@@ -3,6 +3,7 @@ package bot_test
 import (
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -76,4 +77,55 @@ func BenchmarkChat_Overhead(b *testing.B) {
 			h.stop(b)
 		})
 	}
+}
+
+// BenchmarkChat_FinalsUnderChannelLimits: 50 users in 10 channels ask at
+// once while the fake Discord applies its per-channel write limit (5 per
+// 5 s); it reports how long after the model finished each final text
+// landed (p50, p99, max), the figure the channel's intermediate edits used
+// to push to half a minute.
+func BenchmarkChat_FinalsUnderChannelLimits(b *testing.B) {
+	h := startBot(b, func(c *bot.Config) { c.RateCount = 0; c.StreamEditInterval = 200 * time.Millisecond })
+	h.fake.ChannelLimit(5, 5*time.Second)
+	h.ai.SetResponder(func(req openai.ChatCompletionRequest) openaitest.Reply {
+		return openaitest.Reply{Text: "answer for " + openaitest.LastUserText(req) + strings.Repeat(" and more words", 20),
+			ChunkSize: 12, ChunkDelay: 65 * time.Millisecond} // about 1.8 s, as in the issue's workload
+	})
+	var lat []time.Duration
+	for n := 0; n < b.N; n++ {
+		var qs []*discordgo.Message
+		var texts []string
+		for u := 0; u < 50; u++ {
+			text := fmt.Sprintf("round %d user %d", n, u)
+			texts = append(texts, text)
+			qs = append(qs, mention(h.fake, fmt.Sprint(8000+u), fmt.Sprint("chan", u%10), text))
+		}
+		for i, q := range qs {
+			want := "answer for " + texts[i] + strings.Repeat(" and more words", 20)
+			if !h.fake.WaitFor(2*time.Minute, func() bool { r, ok := replyTo(h.fake, q); return ok && r.Content == want }) {
+				b.Fatalf("no final answer for %q", texts[i])
+			}
+		}
+		done := map[string]time.Time{}
+		for _, r := range h.ai.Requests() {
+			done[openaitest.LastUserText(r.Chat)] = r.Done
+		}
+		for i, text := range texts {
+			want := `"content":"answer for ` + text + strings.Repeat(" and more words", 20) + `"`
+			for _, r := range h.fake.Requests() {
+				if r.Status == 200 && strings.Contains(string(r.Body), want) {
+					lat = append(lat, r.Time.Sub(done[texts[i]]))
+					break
+				}
+			}
+		}
+	}
+	b.StopTimer()
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	if len(lat) > 0 {
+		b.ReportMetric(lat[len(lat)/2].Seconds(), "p50-final-s")
+		b.ReportMetric(lat[len(lat)*99/100].Seconds(), "p99-final-s")
+		b.ReportMetric(lat[len(lat)-1].Seconds(), "max-final-s")
+	}
+	h.stop(b)
 }

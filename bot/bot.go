@@ -39,6 +39,7 @@ type Bot struct {
 	handlers   handlerGroup
 	appID      string
 	rateLimits rateLimitLog
+	channels   channelBudget
 	users      userStates
 	seen       seenIDs
 }

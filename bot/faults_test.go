@@ -15,6 +15,7 @@ import (
 	"github.com/discordgpt/discordgpt/bot/discordtest"
 	"github.com/discordgpt/discordgpt/bot/openaitest"
 	"github.com/discordgpt/discordgpt/store"
+	openai "github.com/sashabaranov/go-openai"
 )
 
 // TestInteractions_EveryKindAnsweredOrIgnored: each kind of interaction
@@ -305,4 +306,28 @@ func TestRecovery_FinishedAnswersLeaveNoRecord(t *testing.T) {
 	if recs, _ := db.InflightAnswers(); len(recs) != 0 {
 		t.Errorf("records left: %+v", recs)
 	}
+}
+
+// TestChannelLimits_EveryAnswerEnds: five answers streaming in one channel
+// under Discord's per-channel limit all end with their final text and no
+// cursor (their timing is BenchmarkChat_FinalsUnderChannelLimits).
+func TestChannelLimits_EveryAnswerEnds(t *testing.T) {
+	h := startBot(t, func(c *bot.Config) { c.RateCount = 0 })
+	h.fake.ChannelLimit(5, time.Second)
+	h.ai.SetResponder(func(req openai.ChatCompletionRequest) openaitest.Reply {
+		return openaitest.Reply{Text: "answer for " + openaitest.LastUserText(req) + strings.Repeat(" more", 40), ChunkSize: 10, ChunkDelay: 10 * time.Millisecond}
+	})
+	var qs []*discordgo.Message
+	for u := 0; u < 5; u++ {
+		qs = append(qs, mention(h.fake, fmt.Sprint(6800+u), "busy", fmt.Sprint("question ", u)))
+	}
+	for u, q := range qs {
+		waitReply(t, h.fake, q, fmt.Sprintf("answer for question %d", u)+strings.Repeat(" more", 40))
+	}
+	for _, m := range botMessages(h.fake, "busy") {
+		if strings.Contains(m.Content, "▌") {
+			t.Errorf("cursor left: %q", m.Content)
+		}
+	}
+	noRefusals(t, h.fake)
 }

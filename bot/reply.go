@@ -101,6 +101,10 @@ func (r *replier) due() bool {
 // show brings the messages in line with text while it streams. While
 // streaming, at most maxMsgs messages are shown.
 func (r *replier) show(text string) error {
+	// Streaming writes only within the channel's share for them.
+	if !r.b.channels.allowIntermediate(r.channelID, time.Now()) {
+		return nil
+	}
 	parts := splitMessage(text, MessageLimit)
 	if len(parts) > r.maxMsgs {
 		parts = parts[:r.maxMsgs]
@@ -123,7 +127,9 @@ func (r *replier) finish(text, fileName string) error {
 // ended), with comps (buttons) under the last message. When the answer
 // becomes a file, tail stays inline under its start, out of the file.
 func (r *replier) finishWith(answer, tail, fileName string, comps []discordgo.MessageComponent) error {
+	done := r.b.channels.beginFinal(r.channelID)
 	err := r.finalize(answer, tail, fileName, comps)
+	done()
 	if err == nil {
 		r.untrack()
 	}

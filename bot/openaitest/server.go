@@ -36,6 +36,8 @@ type Request struct {
 	// Status is what the fake answered; 0 while the answer is under way.
 	Status int
 	Time   time.Time
+	// Done is when the fake finished answering (zero while under way).
+	Done time.Time
 }
 
 // Reply scripts the answer to one request. The zero Reply answers with
@@ -259,6 +261,7 @@ func (s *Server) setStatus(idx, status int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.requests[idx].Status = status
+	s.requests[idx].Done = time.Now()
 	s.notify()
 }
 
