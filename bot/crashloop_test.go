@@ -50,12 +50,22 @@ func TestE2E_CrashLoop(t *testing.T) {
 	var figures struct{ interrupted, recovered, asked int }
 	finals := map[string]bool{} // message IDs of answers seen final
 	seq := 0
+	var orphaned []string // files a kill left without a record
+	swept := 0
 	for iter := 0; iter < n; iter++ {
 		p := start(t, e)
 		identifies := fake.Gateway().Identifies
 		if !fake.WaitFor(30*time.Second, func() bool { return fake.Gateway().Identifies > identifies-1 && fake.Gateway().Connected }) {
 			t.Fatalf("iteration %d: never connected", iter)
 		}
+		// The start swept what the last kill left without a record.
+		for _, f := range orphaned {
+			if _, err := os.Stat(f); err == nil {
+				t.Errorf("iteration %d: orphan %s not swept at start", iter, f)
+			}
+		}
+		swept += len(orphaned)
+		orphaned = nil
 		// The last run's interrupted answers are finished: no cursor left.
 		if !fake.WaitFor(30*time.Second, func() bool { return len(cursors(fake, users)) == 0 }) {
 			t.Fatalf("iteration %d: cursors left after restart: %q", iter, cursors(fake, users))
@@ -130,6 +140,10 @@ func TestE2E_CrashLoop(t *testing.T) {
 				if !onDisk[r.ID+r.Ext] {
 					t.Errorf("iteration %d: user %s: record %s has no file", iter, id, r.ID)
 				}
+				delete(onDisk, r.ID+r.Ext)
+			}
+			for f := range onDisk {
+				orphaned = append(orphaned, filepath.Join(dataDir, "files", id, f))
 			}
 		}
 		db.Close()
@@ -143,6 +157,7 @@ func TestE2E_CrashLoop(t *testing.T) {
 	if code := p.wait(t, 30*time.Second); code != 0 {
 		t.Fatalf("last stop: exit %d", code)
 	}
+	swept += len(orphaned) // checked below with every other file
 	db, err := bot.OpenStore(dataDir, true)
 	if err != nil {
 		t.Fatal(err)
@@ -172,8 +187,8 @@ func TestE2E_CrashLoop(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("crash loop: %d SIGKILLs, %d questions, %d answers seen final (all stored), %d answers cut by a kill (%d finished with the restart note; the others had been stored and were shown whole), 0 cursors left, 0 corrupt databases, %d orphan files",
-		n, figures.asked, len(finals), figures.interrupted, figures.recovered, orphans)
+	t.Logf("crash loop: %d SIGKILLs, %d questions, %d answers seen final (all stored), %d answers cut by a kill (%d finished with the restart note; the others had been stored and were shown whole), 0 cursors left, 0 corrupt databases, %d files a kill left without a record (all swept at the next start), %d orphan files at the end",
+		n, figures.asked, len(finals), figures.interrupted, figures.recovered, swept, orphans)
 }
 
 // cursors lists bot messages in the load's channels that still show the
