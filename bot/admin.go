@@ -127,7 +127,9 @@ func (b *Bot) cmdAdmin(ctx context.Context, i *discordgo.Interaction) error {
 			return err
 		}
 		log.Info("reset a user's data", "target_id", target)
-		return b.editOriginal(i, fmt.Sprintf("For <@%s>:\n%s", target, resetAnswer(res)))
+		err = b.editOriginal(i, fmt.Sprintf("For <@%s>:\n%s", target, resetAnswer(res)))
+		b.scrub()
+		return err
 	}
 	return b.respondEphemeral(i, staleComponent)
 }

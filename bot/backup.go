@@ -17,6 +17,8 @@ func (b *Bot) backupDir() string { return filepath.Join(b.cfg.DataDir, "backups"
 // read transaction, so chat keeps writing meanwhile. kind ("auto" or
 // "manual") starts the file name; only automatic ones are pruned.
 func (b *Bot) backup(kind string) (string, int64, error) {
+	b.backupMu.Lock()
+	defer b.backupMu.Unlock()
 	if err := os.MkdirAll(b.backupDir(), 0o700); err != nil {
 		return "", 0, fmt.Errorf("create backup dir: %w", err)
 	}
@@ -31,6 +33,8 @@ func (b *Bot) backup(kind string) (string, int64, error) {
 
 // pruneBackups keeps the newest keep automatic snapshots.
 func (b *Bot) pruneBackups(keep int) error {
+	b.backupMu.Lock()
+	defer b.backupMu.Unlock()
 	entries, err := os.ReadDir(b.backupDir())
 	if err != nil {
 		return fmt.Errorf("read backup dir: %w", err)

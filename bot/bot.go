@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"os"
 	"path/filepath"
 	"runtime/debug"
 	"sync"
@@ -39,6 +40,9 @@ type Bot struct {
 	handlers   handlerGroup
 	appID      string
 	rateLimits rateLimitLog
+	// backupMu keeps backups, their pruning and their rewriting after a
+	// reset one at a time.
+	backupMu sync.Mutex
 	channels   channelBudget
 	users      userStates
 	seen       seenIDs
@@ -50,6 +54,17 @@ type Bot struct {
 func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if err := PointDiscordAt(cfg.DiscordAPIURL); err != nil {
 		return err
+	}
+	// More than half of the file free (after big resets or pruning): copy
+	// the live data to a fresh file before opening it.
+	dbPath := filepath.Join(cfg.DataDir, store.FileName)
+	if before, after, err := store.CompactFile(dbPath, compactMinBytes); err != nil && !errors.Is(err, os.ErrNotExist) {
+		log.Warn("compact database", "err", err)
+	} else if after < before {
+		log.Info("compacted database", "bytes_before", before, "bytes_after", after)
+	}
+	if n := store.RemoveStaleTemps(filepath.Join(cfg.DataDir, "backups")); n > 0 {
+		log.Info("removed unfinished backup copies", "count", n)
 	}
 	db, err := openStore(cfg.DataDir, store.Options{MaxSize: cfg.DBMaxSize})
 	if err != nil {
@@ -77,7 +92,8 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	// The provider's model list decides what is offered: fetch it before
 	// users can ask (bounded; the stored list stands in if it fails).
 	b.refreshModels(ctx)
-	jobs.Add(3)
+	jobs.Add(4)
+	go func() { defer jobs.Done(); b.scrub() }() // erasures a stop interrupted
 	go func() { defer jobs.Done(); b.runSweeper(jobsCtx) }()
 	go func() { defer jobs.Done(); b.runModelRefresh(jobsCtx) }()
 	go func() { defer jobs.Done(); b.runBackups(jobsCtx) }()
@@ -105,6 +121,9 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	b.shutdown()
 	return nil
 }
+
+// compactMinBytes is the least file size worth compacting at start.
+const compactMinBytes = 1 << 20
 
 // OpenStore opens DATA_DIR's database, turning a held lock into the
 // message a user running two copies needs.

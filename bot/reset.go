@@ -88,5 +88,7 @@ func (b *Bot) cmdReset(_ context.Context, i *discordgo.Interaction) error {
 	if err != nil {
 		return err
 	}
-	return b.editOriginal(i, resetAnswer(res))
+	err = b.editOriginal(i, resetAnswer(res))
+	b.scrub() // after the answer: the raw bytes, then the backups
+	return err
 }

@@ -31,7 +31,15 @@ func (db *DB) ResetUser(userID string, inTx func()) ([]FileMeta, error) {
 		if inTx != nil {
 			inTx()
 		}
-		return nil
+		// The backups still hold the user until they are rewritten.
+		return editScrubPending(tx, func(ids []string) []string {
+			for _, id := range ids {
+				if id == userID {
+					return ids
+				}
+			}
+			return append(ids, userID)
+		})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("reset user: %w", err)

@@ -1,0 +1,111 @@
+package bot_test
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/discordgpt/discordgpt/bot"
+	"github.com/discordgpt/discordgpt/store"
+)
+
+// seedHistory gives userID n messages each carrying a unique marker, and
+// a file whose name carries it too (bot stopped).
+func seedHistory(t *testing.T, dataDir, userID string, n int) {
+	t.Helper()
+	db, err := bot.OpenStore(dataDir, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	msgs := make([]store.Message, n)
+	for i := range msgs {
+		msgs[i] = store.Message{Role: store.RoleUser, Content: fmt.Sprintf("secret note %d of MARK%s: the plan is %d", i, userID, i*7)}
+	}
+	if _, err := db.AppendMessages(userID, msgs...); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.AddFile(store.FileMeta{ID: "f" + userID, UserID: userID, Name: "MARK" + userID + "-diary.txt", Ext: ".txt", Size: 1,
+		ContentType: "text/plain", UploadedAt: time.Now().UTC()}, 100, nil); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// holdsMarker lists the files among the database and the backups whose raw
+// bytes contain the user's marker.
+func holdsMarker(t *testing.T, dataDir, userID string) []string {
+	t.Helper()
+	paths := []string{filepath.Join(dataDir, store.FileName)}
+	more, _ := filepath.Glob(filepath.Join(dataDir, "backups", "*"))
+	var out []string
+	for _, p := range append(paths, more...) {
+		raw, err := os.ReadFile(p)
+		if err != nil {
+			continue // a backup renamed meanwhile
+		}
+		if bytes.Contains(raw, []byte("MARK"+userID)) {
+			out = append(out, filepath.Base(p))
+		}
+	}
+	return out
+}
+
+// TestErasure_RawBytesHoldNothingAfterReset: after /reset (and /admin
+// reset), no byte of the database file or of any backup in
+// DATA_DIR/backups holds the user's messages or file names, backups
+// written before the reset included; other users keep everything.
+func TestErasure_RawBytesHoldNothingAfterReset(t *testing.T) {
+	h := startBot(t, func(c *bot.Config) { c.AdminIDs = []string{adminID} })
+	h.stop(t)
+	const alice, bob, carol = "777100777100771", "777100777100772", "777100777100773"
+	seedHistory(t, h.dataDir, alice, 2000)
+	seedHistory(t, h.dataDir, bob, 2000)
+	seedHistory(t, h.dataDir, carol, 50)
+	h.run(t)
+	// A backup from before the resets, automatic and manual.
+	h.finalAnswer(t, h.admin(adminID, "backup", ""))
+	if got := holdsMarker(t, h.dataDir, alice); len(got) != 2 {
+		t.Fatalf("before: marker in %v; the test cannot see it", got)
+	}
+	h.reset(t, alice)
+	h.finalAnswer(t, h.admin(adminID, "reset", bob))
+	for _, u := range []string{alice, bob} {
+		if !h.fake.WaitFor(20*time.Second, func() bool { return len(holdsMarker(t, h.dataDir, u)) == 0 }) {
+			t.Errorf("user %s still in the raw bytes of %v", u, holdsMarker(t, h.dataDir, u))
+		}
+	}
+	// A backup written after the resets holds nothing of them either.
+	h.finalAnswer(t, h.admin(adminID, "backup", ""))
+	for _, u := range []string{alice, bob} {
+		if got := holdsMarker(t, h.dataDir, u); len(got) != 0 {
+			t.Errorf("user %s in %v after a new backup", u, got)
+		}
+	}
+	if got := holdsMarker(t, h.dataDir, carol); len(got) != 3 {
+		t.Errorf("carol is in %v; she must stay in the database and both backups", got)
+	}
+	db := h.openStoreAfterStop(t)
+	if hist, _ := db.History(carol, 0); len(hist) != 50 {
+		t.Errorf("carol has %d messages", len(hist))
+	}
+	if p, _ := db.ScrubPending(); len(p) != 0 {
+		t.Errorf("erasures still pending: %v", p)
+	}
+	names, _ := filepath.Glob(filepath.Join(h.dataDir, "backups", "*.db"))
+	for _, n := range names {
+		b, err := store.Open(n, store.Options{ReadOnly: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := b.Check(); err != nil {
+			t.Errorf("%s: %v", n, err)
+		}
+		if hist, _ := b.History(carol, 0); len(hist) != 50 {
+			t.Errorf("%s: carol has %d messages", n, len(hist))
+		}
+		b.Close()
+	}
+}
