@@ -43,9 +43,9 @@ type Bot struct {
 	// backupMu keeps backups, their pruning and their rewriting after a
 	// reset one at a time.
 	backupMu sync.Mutex
-	channels   channelBudget
-	users      userStates
-	seen       seenIDs
+	channels channelBudget
+	users    userStates
+	seen     seenIDs
 }
 
 // Run connects to Discord and serves until ctx is cancelled, then stops
