@@ -84,8 +84,9 @@ func TestBudget_DailyLimitAndNextDay(t *testing.T) {
 	// An admin is exempt.
 	waitReply(t, h.fake, h.dm(adminID, "one"), "costly")
 	waitReply(t, h.fake, h.dm(adminID, "two"), "costly")
-	// /reset does not lift the budget.
+	// /reset does not lift the budget (told again once ten minutes passed).
 	h.reset(t, u)
+	clk.Add(11 * time.Minute)
 	waitReplyPrefix(t, h, h.dm(u, "after reset"), "💸 You've used your daily budget")
 	// The next day in TIMEZONE, the user is served again.
 	clk.Add(24 * time.Hour)
@@ -108,16 +109,26 @@ func waitReplyPrefix(t *testing.T, h *harness, q *discordgo.Message, prefix stri
 }
 
 func TestAdmin_BlacklistEverywhere(t *testing.T) {
-	h := startBot(t, func(c *bot.Config) { c.AdminIDs = []string{adminID}; c.RateCount = 0 })
+	clk := newClock()
+	h := startBot(t, func(c *bot.Config) { c.AdminIDs = []string{adminID}; c.RateCount = 0; c.Now = clk.Now })
 	const u = "555000555000571"
 	if a := h.answerOf(t, h.admin(adminID, "blacklist add", u)); !strings.Contains(a.Content, "is blacklisted") {
 		t.Fatalf("add = %q", a.Content)
 	}
 	const banned = "You have been blacklisted from using this bot. Please contact the admin if you think this is a mistake."
 	waitReply(t, h.fake, h.dm(u, "hello?"), banned)
+	// Data rights stay open to a banned user: /help, /export, /reset.
 	for _, c := range h.fake.Commands("global") {
-		if a := h.answerOf(t, h.command(u, c.Name)); a.Content != banned {
-			t.Errorf("/%s answered %q", c.Name, a.Content)
+		a := h.answerOf(t, h.command(u, c.Name))
+		switch c.Name {
+		case "help", "export", "reset":
+			if a.Content == banned {
+				t.Errorf("/%s refused a banned user", c.Name)
+			}
+		default:
+			if a.Content != banned {
+				t.Errorf("/%s answered %q", c.Name, a.Content)
+			}
 		}
 	}
 	comp := h.fake.SendInteraction(&discordgo.Interaction{Type: discordgo.InteractionMessageComponent, User: &discordgo.User{ID: u},
@@ -134,9 +145,10 @@ func TestAdmin_BlacklistEverywhere(t *testing.T) {
 	}
 	h.answerOf(t, h.admin(adminID, "blacklist remove", u))
 	waitReply(t, h.fake, h.dm(u, "back"), "echo: back")
-	// A reset does not lift a ban.
+	// A reset does not lift a ban (told again once ten minutes passed).
 	h.answerOf(t, h.admin(adminID, "blacklist add", u))
 	h.finalAnswer(t, h.admin(adminID, "reset", u))
+	clk.Add(11 * time.Minute)
 	waitReply(t, h.fake, h.dm(u, "still?"), banned)
 }
 
@@ -395,9 +407,16 @@ func TestAccess_AllowLists(t *testing.T) {
 	waitReply(t, f, guildMsg(adminID, "7001", nil), "echo: hi")
 	i := f.SendInteraction(&discordgo.Interaction{Type: discordgo.InteractionApplicationCommand, GuildID: discordtest.DefaultGuildID,
 		ChannelID: "7000", Member: &discordgo.Member{User: &discordgo.User{ID: "555000555000612"}, Roles: []string{"1"}},
-		Data: discordgo.ApplicationCommandInteractionData{Name: "help"}})
+		Data: discordgo.ApplicationCommandInteractionData{Name: "files"}})
 	if a := h.answerOf(t, i); a.Content != notAllowed {
 		t.Errorf("command by a user without the role = %q", a.Content)
+	}
+	// /help, /export and /reset stay open to them.
+	i = f.SendInteraction(&discordgo.Interaction{Type: discordgo.InteractionApplicationCommand, GuildID: discordtest.DefaultGuildID,
+		ChannelID: "7001", Member: &discordgo.Member{User: &discordgo.User{ID: "555000555000612"}, Roles: []string{"1"}},
+		Data: discordgo.ApplicationCommandInteractionData{Name: "help"}})
+	if a := h.answerOf(t, i); a.Content == notAllowed {
+		t.Error("/help refused to a user without the role")
 	}
 	if n := len(h.ai.Requests()); n != 2 {
 		t.Errorf("%d model calls, want 2", n)

@@ -82,12 +82,28 @@ func (b *Bot) onMessage(ctx context.Context, m *discordgo.Message) {
 	if m.Member != nil {
 		roles = m.Member.Roles
 	}
+	now := b.cfg.now()
 	if refusal := b.access(userID, m.ChannelID, roles); refusal != "" {
+		if !b.users.noticeDue(userID, "access", now) {
+			return
+		}
+		if refusal == blacklistText && m.GuildID != "" {
+			b.dmNotice(userID, refusal) // a ban is never announced in public
+			return
+		}
 		b.sendNotice(m, refusal)
 		return
 	}
-	if !b.cfg.IsAdmin(userID) && !b.users.allow(userID, b.cfg.now(), b.cfg.RateCount, b.cfg.RateWindow) {
-		b.sendNotice(m, rateLimitText)
+	if !b.cfg.IsAdmin(userID) && !b.users.allow(userID, now, b.cfg.RateCount, b.cfg.RateWindow) {
+		if b.users.noticeDue(userID, "rate", now) {
+			b.sendNotice(m, rateLimitText)
+		}
+		return
+	}
+	if err := b.checkBudget(userID, now); err != nil {
+		if b.users.noticeDue(userID, "budget", now) {
+			b.sendNotice(m, UserMessage(err))
+		}
 		return
 	}
 	text := b.stripMention(m.Content)
@@ -269,6 +285,17 @@ func (b *Bot) sendNotice(m *discordgo.Message, text string) string {
 		return ""
 	}
 	return sent.ID
+}
+
+// dmNotice tells a user something privately, in a DM.
+func (b *Bot) dmNotice(userID, text string) {
+	ch, err := b.dg.UserChannelCreate(userID)
+	if err == nil {
+		_, err = b.send(ch.ID, &discordgo.MessageSend{Content: text, AllowedMentions: noMentions()})
+	}
+	if err != nil {
+		b.log.Warn("send private notice", "user_id", userID, "err", err)
+	}
 }
 
 // startTyping shows "typing…" in the channel until the returned function

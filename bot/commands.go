@@ -139,7 +139,16 @@ func (b *Bot) onInteraction(ctx context.Context, i *discordgo.Interaction) {
 	if i.Member != nil {
 		roles = i.Member.Roles
 	}
-	if refusal := b.access(user.ID, i.ChannelID, roles); refusal != "" {
+	// Everyone may see what the bot does, take their data and erase it,
+	// banned or not, anywhere: nothing else is open to a refused user.
+	dataRight := false
+	if i.Type == discordgo.InteractionApplicationCommand {
+		switch i.ApplicationCommandData().Name {
+		case "help", "export", "reset":
+			dataRight = true
+		}
+	}
+	if refusal := b.access(user.ID, i.ChannelID, roles); refusal != "" && !dataRight {
 		b.refuseInteraction(i, refusal)
 		return
 	}

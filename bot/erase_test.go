@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -108,4 +109,46 @@ func TestErasure_RawBytesHoldNothingAfterReset(t *testing.T) {
 		}
 		b.Close()
 	}
+}
+
+// TestSpam_OneNoticeAndNothingPublic: 50 mentions from a banned user give
+// one private notice and nothing in the channel; 50 fast mentions give at
+// most one rate-limit notice.
+func TestSpam_OneNoticeAndNothingPublic(t *testing.T) {
+	h := startBot(t, func(c *bot.Config) { c.AdminIDs = []string{adminID} })
+	const banned, fast = "777200777200771", "777200777200772"
+	h.answerOf(t, h.admin(adminID, "blacklist add", banned))
+	for i := 0; i < 50; i++ {
+		mention(h.fake, banned, "8100", fmt.Sprint("spam ", i))
+		mention(h.fake, fast, "8200", fmt.Sprint("fast ", i))
+	}
+	dm := ""
+	if !h.fake.WaitFor(10*time.Second, func() bool {
+		var ok bool
+		dm, ok = h.fake.DMChannel(banned)
+		return ok && len(botMessages(h.fake, dm)) > 0
+	}) {
+		t.Fatal("the banned user was not told privately")
+	}
+	// Let the rest of the burst be handled.
+	if !h.fake.WaitFor(20*time.Second, func() bool { return len(h.ai.Requests()) >= 3 && len(botMessages(h.fake, "8200")) >= 4 }) {
+		t.Fatalf("fast user: %d answers", len(botMessages(h.fake, "8200")))
+	}
+	time.Sleep(500 * time.Millisecond)
+	if n := len(botMessages(h.fake, "8100")); n != 0 {
+		t.Errorf("%d public messages in the channel where the banned user spammed", n)
+	}
+	if n := len(botMessages(h.fake, dm)); n != 1 {
+		t.Errorf("%d private notices, want 1", n)
+	}
+	notices := 0
+	for _, m := range botMessages(h.fake, "8200") {
+		if strings.HasPrefix(m.Content, "⚠️ You're sending requests too quickly") {
+			notices++
+		}
+	}
+	if notices != 1 {
+		t.Errorf("%d rate-limit notices for 50 fast mentions, want 1", notices)
+	}
+	noRefusals(t, h.fake)
 }

@@ -32,6 +32,8 @@ type userState struct {
 	cancel   context.CancelCauseFunc
 	resetGen uint64
 	recent   []time.Time
+	// noticed is when the user was last told of a refusal, by kind.
+	noticed map[string]time.Time
 }
 
 func (u *userStates) get(userID string) *userState {
@@ -66,6 +68,27 @@ func (u *userStates) allow(userID string, now time.Time, count int, window time.
 		return false
 	}
 	s.recent = append(s.recent, now)
+	return true
+}
+
+// noticeEvery is how often a refused user is told why: more messages in
+// between are ignored silently, so a spammer cannot make the bot flood a
+// channel (or Discord's global limit) with refusals.
+const noticeEvery = 10 * time.Minute
+
+// noticeDue reports whether the user may be told of a refusal of this kind
+// now, and if so remembers that they were.
+func (u *userStates) noticeDue(userID, kind string, now time.Time) bool {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	s := u.get(userID)
+	if last, ok := s.noticed[kind]; ok && now.Sub(last) < noticeEvery {
+		return false
+	}
+	if s.noticed == nil {
+		s.noticed = map[string]time.Time{}
+	}
+	s.noticed[kind] = now
 	return true
 }
 
