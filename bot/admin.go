@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/bwmarrin/discordgo"
@@ -91,15 +92,12 @@ func (b *Bot) cmdAdmin(ctx context.Context, i *discordgo.Interaction) error {
 		if len(bans) == 0 {
 			return b.respondEphemeral(i, "Nobody is blacklisted.")
 		}
-		var sb strings.Builder
-		for n, ban := range bans {
-			if n == 50 {
-				fmt.Fprintf(&sb, "… and %d more", len(bans)-50)
-				break
-			}
-			fmt.Fprintf(&sb, "<@%s> (`%s`), since <t:%d:d>\n", ban.UserID, ban.UserID, ban.At.Unix())
+		data, err := b.blacklistPage(0)
+		if err != nil {
+			return err
 		}
-		return b.respondEphemeral(i, sb.String())
+		data.Flags = discordgo.MessageFlagsEphemeral
+		return b.dg.InteractionRespond(i, &discordgo.InteractionResponse{Type: discordgo.InteractionResponseChannelMessageWithSource, Data: data})
 	case "usage":
 		return b.adminUsage(i)
 	case "stop":
@@ -132,6 +130,56 @@ func (b *Bot) cmdAdmin(ctx context.Context, i *discordgo.Interaction) error {
 		return err
 	}
 	return b.respondEphemeral(i, staleComponent)
+}
+
+// blacklistPerPage is how many bans one page of /admin blacklist list shows.
+const blacklistPerPage = 20
+
+// blacklistPrefix starts the custom_id of the blacklist's page buttons.
+const blacklistPrefix = "bl:"
+
+// blacklistPage is one page of the blacklist, with buttons to the others.
+func (b *Bot) blacklistPage(page int) (*discordgo.InteractionResponseData, error) {
+	bans, err := b.db.Bans()
+	if err != nil {
+		return nil, err
+	}
+	pages := max(1, (len(bans)+blacklistPerPage-1)/blacklistPerPage)
+	page = min(max(page, 0), pages-1)
+	var sb strings.Builder
+	for _, ban := range bans[min(page*blacklistPerPage, len(bans)):min((page+1)*blacklistPerPage, len(bans))] {
+		fmt.Fprintf(&sb, "<@%s> (`%s`), since <t:%d:d>\n", ban.UserID, ban.UserID, ban.At.Unix())
+	}
+	if len(bans) == 0 {
+		sb.WriteString("Nobody is blacklisted.")
+	}
+	embed := &discordgo.MessageEmbed{Title: fmt.Sprintf("🚫 Blacklist (%d)", len(bans)), Description: sb.String(),
+		Footer: &discordgo.MessageEmbedFooter{Text: fmt.Sprintf("Page %d of %d", page+1, pages)}}
+	data := &discordgo.InteractionResponseData{Embeds: []*discordgo.MessageEmbed{embed}, Components: []discordgo.MessageComponent{}}
+	if pages > 1 {
+		data.Components = []discordgo.MessageComponent{discordgo.ActionsRow{Components: []discordgo.MessageComponent{
+			discordgo.Button{Label: "◀ Previous", Style: discordgo.SecondaryButton, CustomID: fmt.Sprintf("%sprev:%d", blacklistPrefix, page-1), Disabled: page == 0},
+			discordgo.Button{Label: "Next ▶", Style: discordgo.SecondaryButton, CustomID: fmt.Sprintf("%snext:%d", blacklistPrefix, page+1), Disabled: page == pages-1},
+		}}}
+	}
+	return data, nil
+}
+
+// onBlacklistPage turns a page of the blacklist, for admins only.
+func (b *Bot) onBlacklistPage(i *discordgo.Interaction) error {
+	if !b.cfg.IsAdmin(interactionUser(i).ID) {
+		return b.respondEphemeral(i, "🔒 This is for the bot's admins.")
+	}
+	_, num, _ := strings.Cut(strings.TrimPrefix(i.MessageComponentData().CustomID, blacklistPrefix), ":")
+	page, err := strconv.Atoi(num)
+	if err != nil || page < 0 || page > 1_000_000 {
+		return b.respondEphemeral(i, staleComponent)
+	}
+	data, err := b.blacklistPage(page)
+	if err != nil {
+		return err
+	}
+	return b.update(i, data)
 }
 
 // subcommand flattens "group sub" and returns the innermost options.

@@ -198,6 +198,8 @@ func (b *Bot) onInteraction(ctx context.Context, i *discordgo.Interaction) {
 			err = b.onFilesComponent(ctx, i)
 		case strings.HasPrefix(data.CustomID, continuePrefix):
 			err = b.onContinue(ctx, i)
+		case strings.HasPrefix(data.CustomID, blacklistPrefix):
+			err = b.onBlacklistPage(i)
 		default:
 			err = b.respondEphemeral(i, staleComponent)
 		}

@@ -152,3 +152,52 @@ func TestSpam_OneNoticeAndNothingPublic(t *testing.T) {
 	}
 	noRefusals(t, h.fake)
 }
+
+// TestAdmin_BlacklistOf200Pages: a long blacklist is listed in pages of 20
+// within Discord's limits; only admins turn them.
+func TestAdmin_BlacklistOf200Pages(t *testing.T) {
+	h := startBot(t, func(c *bot.Config) { c.AdminIDs = []string{adminID} })
+	h.stop(t)
+	db, err := bot.OpenStore(h.dataDir, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 200; i++ {
+		if err := db.Blacklist(fmt.Sprint(777300777300000+i), adminID, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+	h.run(t)
+	page := h.answerOf(t, h.admin(adminID, "blacklist list", ""))
+	seen := map[string]bool{}
+	for n := 1; ; n++ {
+		if len(page.Embeds) != 1 || page.Embeds[0].Footer.Text != fmt.Sprintf("Page %d of 10", n) {
+			t.Fatalf("page %d = %+v", n, page.Embeds)
+		}
+		for _, line := range strings.Split(strings.TrimSpace(page.Embeds[0].Description), "\n") {
+			seen[line] = true
+		}
+		btns, _ := buttons(page)
+		next := btns["Next ▶"]
+		if n == 10 {
+			if next == nil || !next.Disabled {
+				t.Error("Next is not disabled on the last page")
+			}
+			break
+		}
+		if n == 1 {
+			if got := h.click(t, "777300777399999", page, next.CustomID); !strings.Contains(got.Content, "for the bot's admins") {
+				t.Fatalf("a non-admin turned the page: %q", got.Content)
+			}
+			if got := h.click(t, adminID, page, "bl:next:x"); !strings.Contains(got.Content, "no longer in use") {
+				t.Fatalf("forged page = %q", got.Content)
+			}
+		}
+		page = h.click(t, adminID, page, next.CustomID)
+	}
+	if len(seen) != 200 {
+		t.Errorf("%d distinct bans listed, want 200", len(seen))
+	}
+	noRefusals(t, h.fake)
+}
