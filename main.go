@@ -28,6 +28,7 @@ Usage:
   discordgpt [serve]       run the bot (the default)
   discordgpt check         validate the configuration and try Discord and the AI provider
   discordgpt backup PATH   write a consistent copy of the database to PATH (a file or a folder)
+  discordgpt compact       rewrite the database with only its live data (the bot must be stopped)
   discordgpt version       print the version
   discordgpt -h            print this help
 
@@ -54,7 +55,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "version", "--version":
 		fmt.Fprintln(stdout, "discordgpt", buildVersion())
 		return 0
-	case "serve", "check", "backup":
+	case "serve", "check", "backup", "compact":
 	default:
 		fmt.Fprintf(stderr, "discordgpt: unknown command %q\n\n%s", cmd, usage)
 		return 2
@@ -67,6 +68,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	env := bot.EnvWithDotEnv(dotenv)
 	if cmd == "backup" {
 		return backup(args[1:], env, stdout, stderr)
+	}
+	if cmd == "compact" {
+		return compact(env, stdout, stderr)
 	}
 	if len(args) > 1 {
 		fmt.Fprintf(stderr, "discordgpt: %s takes no arguments\n", cmd)
@@ -123,6 +127,22 @@ func backup(args []string, env bot.Lookup, stdout, stderr io.Writer) int {
 		return 1
 	}
 	fmt.Fprintf(stdout, "backup: wrote %d bytes to %s\n", n, dest)
+	return 0
+}
+
+// compact rewrites the stopped bot's database with only its live data,
+// with only DATA_DIR set.
+func compact(env bot.Lookup, stdout, stderr io.Writer) int {
+	dataDir := "./data"
+	if v, ok := env("DATA_DIR"); ok && v != "" {
+		dataDir = v
+	}
+	before, after, err := bot.CompactStore(dataDir)
+	if err != nil {
+		fmt.Fprintln(stderr, "discordgpt: compact:", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "compact: %d bytes before, %d after\n", before, after)
 	return 0
 }
 

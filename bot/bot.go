@@ -20,6 +20,7 @@ import (
 	"github.com/discordgpt/discordgpt/bot/llm"
 	"github.com/discordgpt/discordgpt/files"
 	"github.com/discordgpt/discordgpt/store"
+	bolterrors "go.etcd.io/bbolt/errors"
 )
 
 // ShutdownGrace is how long running handlers may finish after a stop signal.
@@ -58,7 +59,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	// More than half of the file free (after big resets or pruning): copy
 	// the live data to a fresh file before opening it.
 	dbPath := filepath.Join(cfg.DataDir, store.FileName)
-	if before, after, err := store.CompactFile(dbPath, compactMinBytes); err != nil && !errors.Is(err, os.ErrNotExist) {
+	if before, after, err := store.CompactFile(dbPath, compactMinBytes, false); err != nil && !errors.Is(err, os.ErrNotExist) {
 		log.Warn("compact database", "err", err)
 	} else if after < before {
 		log.Info("compacted database", "bytes_before", before, "bytes_after", after)
@@ -120,6 +121,16 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	<-regDone
 	b.shutdown()
 	return nil
+}
+
+// CompactStore rewrites DATA_DIR's database with only its live data; the
+// bot must be stopped (a running one holds the lock).
+func CompactStore(dataDir string) (before, after int64, err error) {
+	before, after, err = store.CompactFile(filepath.Join(dataDir, store.FileName), 0, true)
+	if errors.Is(err, bolterrors.ErrTimeout) {
+		return before, after, fmt.Errorf("another discordgpt is using DATA_DIR=%s: %w", dataDir, store.ErrLocked)
+	}
+	return before, after, err
 }
 
 // compactMinBytes is the least file size worth compacting at start.

@@ -52,6 +52,9 @@ type Config struct {
 	MaxReplyMessages int
 	// ImageContext is how long an image stays in what the model sees.
 	ImageContext time.Duration
+	// HistoryRetention is HISTORY_RETENTION_DAYS: messages older than this
+	// are pruned; zero keeps them.
+	HistoryRetention time.Duration
 	// SweepInterval is how often expired files are removed.
 	SweepInterval time.Duration
 	// RateCount messages per RateWindow is each user's limit (admins exempt).
@@ -145,6 +148,7 @@ func LoadConfig(env Lookup) (Config, error) {
 		MaxReplyMessages:   r.intRange("MAX_REPLY_MESSAGES", 5, 1, 10),
 		ImageContext:       time.Duration(r.intRange("IMAGE_CONTEXT_HOURS", 24, 0, 24*365)) * time.Hour,
 		SweepInterval:      r.duration("SWEEP_INTERVAL", 10*time.Minute, time.Second, 24*time.Hour),
+		HistoryRetention:   time.Duration(r.intRange("HISTORY_RETENTION_DAYS", 0, 0, 36500)) * 24 * time.Hour,
 
 		PricingFile:         r.str("PRICING_FILE", ""),
 		UserDailyBudget:     r.money("USER_DAILY_BUDGET_USD"),

@@ -334,4 +334,9 @@ func TestE2E_CheckAndBackup(t *testing.T) {
 	if _, err := os.Stat(dest); err != nil {
 		t.Fatal(err)
 	}
+	// compact, with the bot stopped and only DATA_DIR set.
+	p = start(t, map[string]string{"DATA_DIR": e["DATA_DIR"]}, "compact")
+	if code := p.wait(t, 10*time.Second); code != 0 || !strings.Contains(p.out.String(), "compact: ") {
+		t.Fatalf("compact: exit %d\n%s", code, p.out.String())
+	}
 }

@@ -201,3 +201,40 @@ func TestAdmin_BlacklistOf200Pages(t *testing.T) {
 	}
 	noRefusals(t, h.fake)
 }
+
+// TestRetention_OldHistoryPruned: HISTORY_RETENTION_DAYS prunes older
+// messages in the sweeper (controlled clock), and their bytes go too.
+func TestRetention_OldHistoryPruned(t *testing.T) {
+	clk := newClock()
+	h := startBot(t, func(c *bot.Config) { c.Now = clk.Now; c.HistoryRetention = 30 * 24 * time.Hour; c.SweepInterval = 50 * time.Millisecond })
+	h.stop(t)
+	db, err := bot.OpenStore(h.dataDir, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const u = "777400777400771"
+	var msgs []store.Message
+	for i := 0; i < 20; i++ {
+		age := 60 * 24 * time.Hour // old
+		if i >= 10 {
+			age = 24 * time.Hour // recent
+		}
+		msgs = append(msgs, store.Message{Role: store.RoleUser, Content: fmt.Sprintf("OLDMARK%d-%v", i, i < 10), CreatedAt: clk.Now().Add(-age + time.Duration(i)*time.Minute)})
+	}
+	if _, err := db.AppendMessages(u, msgs...); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	h.run(t)
+	if !h.fake.WaitFor(10*time.Second, func() bool {
+		raw, _ := os.ReadFile(filepath.Join(h.dataDir, store.FileName))
+		return !bytes.Contains(raw, []byte("-true"))
+	}) {
+		t.Fatal("old messages still in the database file")
+	}
+	db = h.openStoreAfterStop(t)
+	hist, _ := db.History(u, 0)
+	if len(hist) != 10 || !strings.HasSuffix(hist[0].Content, "-false") {
+		t.Fatalf("history = %d messages", len(hist))
+	}
+}

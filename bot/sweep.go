@@ -64,14 +64,53 @@ func (b *Bot) sweepExpired() (int, error) {
 // runSweeper sweeps expired files now and every SWEEP_INTERVAL until ctx
 // ends. It does nothing when files never expire.
 func (b *Bot) runSweeper(ctx context.Context) {
-	if b.cfg.FileExpiration <= 0 {
-		return
-	}
 	runEvery(ctx, b.cfg.SweepInterval, true, func() {
-		if _, err := b.sweepExpired(); err != nil {
-			b.log.Warn("expiry sweep", "err", err)
+		if b.cfg.FileExpiration > 0 {
+			if _, err := b.sweepExpired(); err != nil {
+				b.log.Warn("expiry sweep", "err", err)
+			}
+		}
+		if b.cfg.HistoryRetention > 0 {
+			b.pruneHistory()
+		}
+		// Files whose unlink failed (at a reset, an eviction, an expiry)
+		// are retried here, not only at the next start.
+		if err := b.sweepLeftovers(); err != nil {
+			b.log.Warn("leftover sweep", "err", err)
 		}
 	})
+}
+
+// leftoverAge is how old a file without a record must be before a running
+// bot removes it: younger ones may be uploads being recorded.
+const leftoverAge = 10 * time.Minute
+
+// sweepLeftovers removes files without a record older than leftoverAge.
+func (b *Bot) sweepLeftovers() error {
+	known := map[string]bool{}
+	if err := b.db.AllFiles(func(m store.FileMeta) { known[m.UserID+"/"+m.ID+m.Ext] = true }); err != nil {
+		return err
+	}
+	n, err := b.files.RemoveOrphansOlderThan(func(userID, name string) bool { return known[userID+"/"+name] }, leftoverAge)
+	if n > 0 {
+		b.log.Info("removed leftover files", "count", n)
+	}
+	return err
+}
+
+// pruneHistory deletes messages older than HISTORY_RETENTION_DAYS, then
+// wipes the pages they freed.
+func (b *Bot) pruneHistory() {
+	n, err := b.db.PruneHistory(b.cfg.now().Add(-b.cfg.HistoryRetention))
+	if err != nil {
+		b.log.Warn("prune history", "err", err)
+	}
+	if n > 0 {
+		b.log.Info("pruned old history", "messages", n)
+		b.backupMu.Lock()
+		b.wipeFree()
+		b.backupMu.Unlock()
+	}
 }
 
 // runEvery calls fn every interval (and once at the start if now is set)

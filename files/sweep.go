@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 )
 
 // Exists reports whether a file is on disk.
@@ -26,6 +27,13 @@ func (d *Dir) Exists(userID, fileID, ext string) bool {
 // It returns how many entries it removed and the first error it met; it
 // keeps going past errors.
 func (d *Dir) RemoveOrphans(known func(userID, name string) bool) (int, error) {
+	return d.RemoveOrphansOlderThan(known, 0)
+}
+
+// RemoveOrphansOlderThan is RemoveOrphans for a running bot: a file
+// modified less than minAge ago may be an upload whose record is being
+// written, so it stays.
+func (d *Dir) RemoveOrphansOlderThan(known func(userID, name string) bool, minAge time.Duration) (int, error) {
 	users, err := os.ReadDir(d.root)
 	if err != nil {
 		return 0, fmt.Errorf("read files dir: %w", err)
@@ -50,6 +58,11 @@ func (d *Dir) RemoveOrphans(known func(userID, name string) bool) (int, error) {
 		for _, e := range entries {
 			if !strings.HasPrefix(e.Name(), ".tmp-") && known(u.Name(), e.Name()) {
 				continue
+			}
+			if minAge > 0 {
+				if info, err := e.Info(); err != nil || time.Since(info.ModTime()) < minAge {
+					continue
+				}
 			}
 			if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
 				note(fmt.Errorf("remove orphan: %w", err))

@@ -1,8 +1,12 @@
 package store
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -243,5 +247,74 @@ func TestStore_ModelCatalogAndQuirks(t *testing.T) {
 	}
 	if err := db.AddQuirk("", "temperature", c.FetchedAt); err == nil {
 		t.Error("empty model name accepted")
+	}
+}
+
+func TestStore_WipeCompactAndPrune(t *testing.T) {
+	path := filepath.Join(t.TempDir(), FileName)
+	db, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for u := 1; u <= 3; u++ {
+		msgs := make([]Message, 3000)
+		for i := range msgs {
+			msgs[i] = Message{Role: RoleUser, Content: fmt.Sprintf("user %d marker-%d-%d %s", u, u, i, strings.Repeat("x", 300)), CreatedAt: old.Add(time.Duration(i) * time.Hour)}
+		}
+		if _, err := db.AppendMessages(fmt.Sprint(u), msgs...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Prune: everything before the 1000th hour goes.
+	n, err := db.PruneHistory(old.Add(1000 * time.Hour))
+	if err != nil || n != 3000 {
+		t.Fatalf("pruned %d, %v", n, err)
+	}
+	if h, _ := db.History("1", 0); len(h) != 2000 || !strings.Contains(h[0].Content, "marker-1-1000 ") {
+		t.Fatalf("history after pruning: %d, first %q", len(h), h[0].Content[:20])
+	}
+	// Reset two users, wipe: their text is gone from the file's bytes.
+	for _, u := range []string{"1", "2"} {
+		if _, err := db.ResetUser(u, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if p, _ := db.ScrubPending(); len(p) != 2 {
+		t.Fatalf("pending = %v", p)
+	}
+	if _, err := db.WipeFree(); err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := os.ReadFile(path)
+	if bytes.Contains(raw, []byte("marker-1-")) || bytes.Contains(raw, []byte("marker-2-")) || bytes.Contains(raw, []byte("marker-3-5 ")) {
+		t.Fatal("reset or pruned text left in the file")
+	}
+	if !bytes.Contains(raw, []byte("marker-3-2999 ")) {
+		t.Fatal("a live message was wiped")
+	}
+	if err := db.Check(); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	// Over half the file is free now: compaction shrinks it.
+	before, after, err := CompactFile(path, 1, false)
+	if err != nil || after >= before {
+		t.Fatalf("compact: %d -> %d, %v", before, after, err)
+	}
+	db, err = Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h, _ := db.History("3", 0); len(h) != 2000 {
+		t.Errorf("user 3 has %d messages after compaction", len(h))
+	}
+	if err := db.Check(); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	// Nothing much free: nothing done.
+	if b2, a2, err := CompactFile(path, 1, false); err != nil || a2 != b2 {
+		t.Errorf("compacted a file with little free: %d -> %d, %v", b2, a2, err)
 	}
 }

@@ -205,16 +205,16 @@ func RewriteWithout(path string, userIDs []string) error {
 }
 
 // CompactFile rewrites the (closed) database at path with only its live
-// data, if more than half of what it has written is free pages and it is
-// at least minBytes; it returns the sizes before and after (equal when it
-// did nothing).
-func CompactFile(path string, minBytes int64) (before, after int64, err error) {
+// data, if force is set or more than half of what it has written is free
+// pages and it is at least minBytes; it returns the sizes before and after
+// (equal when it did nothing).
+func CompactFile(path string, minBytes int64, force bool) (before, after int64, err error) {
 	st, err := os.Stat(path)
 	if err != nil {
 		return 0, 0, fmt.Errorf("compact: %w", err)
 	}
 	before, after = st.Size(), st.Size()
-	src, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 3 * time.Second, ReadOnly: true})
+	src, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 3 * time.Second}) // read-only would not load the freelist
 	if err != nil {
 		return before, after, fmt.Errorf("compact: %w", err)
 	}
@@ -226,7 +226,7 @@ func CompactFile(path string, minBytes int64) (before, after int64, err error) {
 		free = s.FreePageN + s.PendingPageN
 		return nil
 	})
-	if err != nil || before < minBytes || used == 0 || free*2 <= used {
+	if err != nil || !force && (before < minBytes || used == 0 || free*2 <= used) {
 		_ = src.Close()
 		return before, after, err
 	}
