@@ -206,7 +206,11 @@ func TestAdmin_BlacklistOf200Pages(t *testing.T) {
 // messages in the sweeper (controlled clock), and their bytes go too.
 func TestRetention_OldHistoryPruned(t *testing.T) {
 	clk := newClock()
-	h := startBot(t, func(c *bot.Config) { c.Now = clk.Now; c.HistoryRetention = 30 * 24 * time.Hour; c.SweepInterval = 50 * time.Millisecond })
+	h := startBot(t, func(c *bot.Config) {
+		c.Now = clk.Now
+		c.HistoryRetention = 30 * 24 * time.Hour
+		c.SweepInterval = 50 * time.Millisecond
+	})
 	h.stop(t)
 	db, err := bot.OpenStore(h.dataDir, false)
 	if err != nil {
