@@ -45,8 +45,11 @@ type Bot struct {
 	// reset one at a time.
 	backupMu sync.Mutex
 	channels channelBudget
-	users    userStates
-	seen     seenIDs
+	// uploadLimits holds the upload limit Discord reported with each
+	// recent interaction (discordgo does not decode it).
+	uploadLimits uploadLimits
+	users        userStates
+	seen         seenIDs
 }
 
 // Run connects to Discord and serves until ctx is cancelled, then stops
@@ -175,6 +178,7 @@ func (b *Bot) connect() error {
 		b.handlers.run("message", b.log, func(ctx context.Context) { b.onMessage(ctx, m.Message) })
 	})
 	dg.AddHandler(func(_ *discordgo.Session, rl *discordgo.RateLimit) { b.rateLimits.note(rl.URL) })
+	dg.AddHandler(func(_ *discordgo.Session, e *discordgo.Event) { b.uploadLimits.note(e) })
 	dg.AddHandler(func(_ *discordgo.Session, i *discordgo.InteractionCreate) {
 		b.handlers.run("interaction", b.log, func(ctx context.Context) { b.onInteraction(ctx, i.Interaction) })
 	})

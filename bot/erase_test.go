@@ -1,7 +1,11 @@
 package bot_test
 
 import (
+	"archive/zip"
 	"bytes"
+	crand "crypto/rand"
+	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -9,7 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bwmarrin/discordgo"
 	"github.com/discordgpt/discordgpt/bot"
+	"github.com/discordgpt/discordgpt/bot/discordtest"
 	"github.com/discordgpt/discordgpt/store"
 )
 
@@ -241,4 +247,71 @@ func TestRetention_OldHistoryPruned(t *testing.T) {
 	if len(hist) != 10 || !strings.HasSuffix(hist[0].Content, "-false") {
 		t.Fatalf("history = %d messages", len(hist))
 	}
+}
+
+// TestExport_BigHistoryArrivesInParts: a 30 MB history exports in parts
+// under the upload limit the interaction reports, and they join back into
+// the whole zip.
+func TestExport_BigHistoryArrivesInParts(t *testing.T) {
+	h := startBot(t, nil)
+	h.stop(t)
+	const u = "777500777500771"
+	db, err := bot.OpenStore(h.dataDir, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rnd := make([]byte, 750)
+	var msgs []store.Message
+	for i := 0; i < 30_000; i++ { // ~30 MB of text that does not compress away
+		_, _ = crand.Read(rnd)
+		msgs = append(msgs, store.Message{Role: store.RoleUser, Content: fmt.Sprintf("%d %s", i, base64.StdEncoding.EncodeToString(rnd))})
+		if len(msgs) == 5000 {
+			if _, err := db.AppendMessages(u, msgs...); err != nil {
+				t.Fatal(err)
+			}
+			msgs = msgs[:0]
+		}
+	}
+	db.Close()
+	h.run(t)
+	i := h.command(u, "export")
+	first := h.finalAnswer(t, i)
+	var parts []discordgo.Message
+	if !h.fake.WaitFor(60*time.Second, func() bool {
+		parts = h.fake.InteractionMessages(i.ID)
+		return len(parts) > 1 && strings.Contains(parts[0].Content, fmt.Sprintf("in %d parts", len(parts)))
+	}) {
+		t.Fatalf("export came in %d messages: %q", len(parts), first.Content)
+	}
+	var whole []byte
+	for k, m := range parts {
+		if len(m.Attachments) != 1 || !strings.HasSuffix(m.Attachments[0].Filename, fmt.Sprintf(".zip.%03d", k+1)) {
+			t.Fatalf("part %d = %+v", k+1, m.Attachments)
+		}
+		data, _ := h.fake.FileData(m.Attachments[0])
+		if len(data) > discordtest.MaxFileBytes {
+			t.Fatalf("part %d is %d bytes, over the limit", k+1, len(data))
+		}
+		whole = append(whole, data...)
+	}
+	zr, err := zip.NewReader(bytes.NewReader(whole), int64(len(whole)))
+	if err != nil {
+		t.Fatalf("the parts do not join into a zip: %v", err)
+	}
+	for _, f := range zr.File {
+		if f.Name != "history.json" {
+			continue
+		}
+		rc, _ := f.Open()
+		var doc struct {
+			Messages []store.Message `json:"messages"`
+		}
+		err := json.NewDecoder(rc).Decode(&doc)
+		rc.Close()
+		if err != nil || len(doc.Messages) != 30_000 {
+			t.Fatalf("history.json: %d messages, %v", len(doc.Messages), err)
+		}
+		return
+	}
+	t.Fatal("no history.json in the joined export")
 }

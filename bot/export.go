@@ -25,21 +25,58 @@ func (b *Bot) cmdExport(_ context.Context, i *discordgo.Interaction) error {
 		return err
 	}
 	userID := interactionUser(i).ID
-	data, left, err := b.exportZip(userID)
+	limit := b.uploadLimits.of(i.ID)
+	part := max(limit-exportPartHeadroom, 1<<20)
+	data, left, err := b.exportZip(userID, part*exportMaxParts)
 	if err != nil {
 		return err
 	}
+	name := "discordgpt-export-" + userID + ".zip"
 	content := "📦 Everything I keep about you."
 	if left > 0 {
 		content += fmt.Sprintf(" %d file(s) were too large to include; `files-not-included.txt` names them, and `/files` can send each one.", left)
 	}
-	_, err = b.dg.InteractionResponseEdit(i, &discordgo.WebhookEdit{Content: &content, Files: []*discordgo.File{{
-		Name: "discordgpt-export-" + userID + ".zip", ContentType: "application/zip", Reader: bytes.NewReader(data)}}})
-	return err
+	if int64(len(data)) <= part {
+		_, err = b.dg.InteractionResponseEdit(i, &discordgo.WebhookEdit{Content: &content, Files: []*discordgo.File{{
+			Name: name, ContentType: "application/zip", Reader: bytes.NewReader(data)}}})
+		return err
+	}
+	// Too big for one upload: numbered parts, one a message, that join
+	// back into the zip.
+	n := (int64(len(data)) + part - 1) / part
+	content += fmt.Sprintf("\nIt is larger than Discord lets me send at once, so it comes in %d parts. Put them together with "+
+		"`cat %s.* > %s` (or open the `.001` part with 7-Zip).", n, name, name)
+	piece := func(k int64) []*discordgo.File {
+		end := min((k+1)*part, int64(len(data)))
+		return []*discordgo.File{{Name: fmt.Sprintf("%s.%03d", name, k+1), ContentType: "application/octet-stream",
+			Reader: bytes.NewReader(data[k*part : end])}}
+	}
+	if _, err := b.dg.InteractionResponseEdit(i, &discordgo.WebhookEdit{Content: &content, Files: piece(0)}); err != nil {
+		return err
+	}
+	for k := int64(1); k < n; k++ {
+		label := fmt.Sprintf("Part %d of %d", k+1, n)
+		if _, err := b.dg.FollowupMessageCreate(i, true, &discordgo.WebhookParams{Content: label, Files: piece(k),
+			Flags: discordgo.MessageFlagsEphemeral}); err != nil {
+			return fmt.Errorf("export part %d: %w", k+1, err)
+		}
+	}
+	return nil
 }
 
-// exportZip builds the user's export and says how many files it left out.
-func (b *Bot) exportZip(userID string) ([]byte, int, error) {
+// Export limits.
+const (
+	// exportPartHeadroom is kept free in each upload for the request's
+	// other parts.
+	exportPartHeadroom = 64 << 10
+	// exportMaxParts bounds an export's size in uploads; files beyond
+	// it are listed instead (history always goes in).
+	exportMaxParts = 10
+)
+
+// exportZip builds the user's export, including files while the zip stays
+// under budget bytes, and says how many files it left out.
+func (b *Bot) exportZip(userID string, budget int64) ([]byte, int, error) {
 	hist, err := b.db.History(userID, 0)
 	if err != nil {
 		return nil, 0, err
@@ -87,7 +124,7 @@ func (b *Bot) exportZip(userID string) ([]byte, int, error) {
 		if err := zw.Flush(); err != nil {
 			return nil, 0, err
 		}
-		if int64(buf.Len())+f.Size > discordUploadLimit-exportHeadroom {
+		if int64(buf.Len())+f.Size > budget-exportHeadroom {
 			skipped = append(skipped, f.Name)
 			continue
 		}

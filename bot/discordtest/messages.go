@@ -82,7 +82,13 @@ func (s *Server) SendInteraction(i *discordgo.Interaction) *discordgo.Interactio
 	s.inter[i.ID] = st
 	s.mu.Unlock()
 	register(shared.inter, i.Token, s)
-	s.Dispatch("INTERACTION_CREATE", i)
+	// Discord adds the upload limit that applies where the interaction
+	// happened; discordgo does not decode it.
+	raw, _ := json.Marshal(i)
+	var payload map[string]any
+	_ = json.Unmarshal(raw, &payload)
+	payload["attachment_size_limit"] = MaxFileBytes
+	s.Dispatch("INTERACTION_CREATE", payload)
 	return i
 }
 
