@@ -140,8 +140,8 @@ func TestAdmin_BlacklistEverywhere(t *testing.T) {
 		t.Errorf("a blacklisted user reached the model %d times", n)
 	}
 	list := h.answerOf(t, h.admin(adminID, "blacklist list", ""))
-	if !strings.Contains(list.Content, u) {
-		t.Errorf("list = %q", list.Content)
+	if len(list.Embeds) != 1 || !strings.Contains(list.Embeds[0].Description, u) {
+		t.Errorf("list = %+v", list.Embeds)
 	}
 	h.answerOf(t, h.admin(adminID, "blacklist remove", u))
 	waitReply(t, h.fake, h.dm(u, "back"), "echo: back")

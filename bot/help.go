@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/bwmarrin/discordgo"
 )
@@ -17,20 +18,49 @@ func (b *Bot) cmdHelp(_ context.Context, i *discordgo.Interaction) error {
 	for _, c := range b.commands() {
 		fmt.Fprintf(&sb, "`/%s`: %s\n", c.def.Name, c.def.Description)
 	}
-	sb.WriteString("\n**What I keep about you**, on the server that runs me, in one database file:\n")
-	sb.WriteString("• your conversation with me (one per person, across channels and DMs), so I remember it after a restart;\n")
-	fmt.Fprintf(&sb, "• the files you send me (at most %d; the oldest go first), %s;\n", b.cfg.MaxFilesPerUser, b.fileLifetime())
-	sb.WriteString("• how many tokens you used, per model, and what they cost;\n")
-	sb.WriteString("• your model choice.\n")
-	sb.WriteString("\n**`/reset`** deletes your conversation, your usage statistics and every file you sent me, at once. " +
-		"It keeps only three things: your model choice (a setting), a block on your account if the bot's owner set one, " +
-		"and the spending counted against the owner's budgets (or a reset would lift them).\n")
-	sb.WriteString("**`/files`** lists your files; you can download or delete each one. " +
-		"**`/export`** sends you all of the above as one zip, to take with you.")
-	if b.hasBudgets() {
-		sb.WriteString("\n\nThe bot's owner set spending limits; `/user_stat` shows where you stand.")
+	var keep strings.Builder
+	keep.WriteString("On the server that runs me, in one database file:\n")
+	keep.WriteString("• your conversation with me (one per person, across channels and DMs), so I remember it after a restart;\n")
+	fmt.Fprintf(&keep, "• the files you send me (at most %d; the oldest go first), %s;\n", b.cfg.MaxFilesPerUser, b.fileLifetime())
+	keep.WriteString("• how many tokens you used, per model, and what they cost;\n")
+	keep.WriteString("• your model choice.\n")
+	if b.cfg.HistoryRetention > 0 {
+		fmt.Fprintf(&keep, "Messages older than %d days are deleted.\n", int(b.cfg.HistoryRetention.Hours()/24))
 	}
-	return b.respondEphemeral(i, sb.String())
+	keep.WriteString("\n**`/reset`** deletes your conversation, your usage statistics and every file you sent me, at once, " +
+		"wiped from the database file itself. It keeps only three things: your model choice (a setting), a block on your " +
+		"account if the bot's owner set one, and the spending counted against the owner's budgets (or a reset would lift them).\n")
+	keep.WriteString("\n**Backups.** " + b.backupPolicy() + " After a `/reset`, the snapshots I keep are rewritten without you. " +
+		"Copies the owner made elsewhere by hand are out of my reach.\n")
+	keep.WriteString("\n**`/files`** lists your files; you can download or delete each one. " +
+		"**`/export`** sends you all of the above as a zip, to take with you. " +
+		"`/help`, `/export` and `/reset` work for everyone, whatever else the owner restricted.")
+	if b.hasBudgets() {
+		keep.WriteString("\n\nThe bot's owner set spending limits; `/user_stat` shows where you stand.")
+	}
+	embed := &discordgo.MessageEmbed{Title: "What I keep about you", Description: keep.String()}
+	return b.dg.InteractionRespond(i, &discordgo.InteractionResponse{Type: discordgo.InteractionResponseChannelMessageWithSource,
+		Data: &discordgo.InteractionResponseData{Content: sb.String(), Embeds: []*discordgo.MessageEmbed{embed}, Flags: discordgo.MessageFlagsEphemeral}})
+}
+
+// backupPolicy says how long the bot's own snapshots keep data.
+func (b *Bot) backupPolicy() string {
+	if b.cfg.BackupInterval <= 0 {
+		return "The owner turned automatic snapshots of the database off."
+	}
+	return fmt.Sprintf("The database is snapshotted every %s and the last %d snapshots are kept, so a snapshot lives about %s.",
+		humanDuration(b.cfg.BackupInterval), b.cfg.BackupKeep, humanDuration(b.cfg.BackupInterval*time.Duration(b.cfg.BackupKeep)))
+}
+
+// humanDuration prints a duration in whole days or hours.
+func humanDuration(d time.Duration) string {
+	switch {
+	case d >= 48*time.Hour && d%(24*time.Hour) == 0:
+		return fmt.Sprintf("%d days", int(d.Hours()/24))
+	case d >= time.Hour:
+		return fmt.Sprintf("%d hours", int(d.Hours()))
+	}
+	return d.String()
 }
 
 // fileLifetime says how long files live, for people.

@@ -202,6 +202,10 @@ func TestRun_HelpCommand(t *testing.T) {
 			t.Errorf("/help does not list /%s", c.Name)
 		}
 	}
+	if len(msgs[0].Embeds) != 1 || !contains(msgs[0].Embeds[0].Description, "snapshotted every 24 hours and the last 7 snapshots are kept, so a snapshot lives about 7 days") ||
+		!contains(msgs[0].Embeds[0].Description, "out of my reach") {
+		t.Errorf("/help does not say how long backups keep data: %+v", msgs[0].Embeds)
+	}
 	unknown := h.fake.SendInteraction(&discordgo.Interaction{
 		Type: discordgo.InteractionApplicationCommand, User: &discordgo.User{ID: "81"},
 		Data: discordgo.ApplicationCommandInteractionData{Name: "no_such_command"},
