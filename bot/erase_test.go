@@ -315,3 +315,42 @@ func TestExport_BigHistoryArrivesInParts(t *testing.T) {
 	}
 	t.Fatal("no history.json in the joined export")
 }
+
+// TestSweep_LeftoversRetriedWhileRunning: a stale backup copy a crash left
+// goes at start; a file without a record older than ten minutes (an
+// unlink that failed) goes in the running sweeper, a young one stays.
+func TestSweep_LeftoversRetriedWhileRunning(t *testing.T) {
+	h := startBot(t, func(c *bot.Config) { c.SweepInterval = 50 * time.Millisecond })
+	h.stop(t)
+	stale := filepath.Join(h.dataDir, "backups", ".backup-123456")
+	if err := os.MkdirAll(filepath.Dir(stale), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(stale, []byte("half a copy"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	h.run(t)
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Error("a stale backup copy survived the start")
+	}
+	dir := h.userDir("777600777600771")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	old, young := filepath.Join(dir, "aaaaaaaaaaaaaaaaaaaaaaaaaa.txt"), filepath.Join(dir, "bbbbbbbbbbbbbbbbbbbbbbbbbb.txt")
+	for _, p := range []string{old, young} {
+		if err := os.WriteFile(p, []byte("x"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	long := time.Now().Add(-time.Hour)
+	if err := os.Chtimes(old, long, long); err != nil {
+		t.Fatal(err)
+	}
+	if !h.fake.WaitFor(10*time.Second, func() bool { _, err := os.Stat(old); return os.IsNotExist(err) }) {
+		t.Error("an old file without a record was not swept while running")
+	}
+	if _, err := os.Stat(young); err != nil {
+		t.Error("a young file (maybe an upload being recorded) was swept")
+	}
+}
