@@ -275,9 +275,18 @@ func TestExport_BigHistoryArrivesInParts(t *testing.T) {
 	db.Close()
 	h.run(t)
 	i := h.command(u, "export")
-	first := h.finalAnswer(t, i)
 	var parts []discordgo.Message
-	if !h.fake.WaitFor(60*time.Second, func() bool {
+	var first discordgo.Message
+	if !h.fake.WaitFor(3*time.Minute, func() bool { // slow under the race detector
+		parts = h.fake.InteractionMessages(i.ID)
+		if len(parts) > 0 {
+			first = parts[0]
+		}
+		return len(parts) > 1 && strings.Contains(parts[0].Content, fmt.Sprintf("in %d parts", len(parts)))
+	}) {
+		t.Fatalf("export came in %d messages: %q", len(parts), first.Content)
+	}
+	if !h.fake.WaitFor(time.Second, func() bool {
 		parts = h.fake.InteractionMessages(i.ID)
 		return len(parts) > 1 && strings.Contains(parts[0].Content, fmt.Sprintf("in %d parts", len(parts)))
 	}) {
