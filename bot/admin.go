@@ -126,7 +126,7 @@ func (b *Bot) cmdAdmin(ctx context.Context, i *discordgo.Interaction) error {
 		}
 		log.Info("reset a user's data", "target_id", target)
 		err = b.editOriginal(i, fmt.Sprintf("For <@%s>:\n%s", target, resetAnswer(res)))
-		b.scrub()
+		b.scrub(ctx)
 		return err
 	}
 	return b.respondEphemeral(i, staleComponent)

@@ -97,7 +97,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	// users can ask (bounded; the stored list stands in if it fails).
 	b.refreshModels(ctx)
 	jobs.Add(4)
-	go func() { defer jobs.Done(); b.scrub() }() // erasures a stop interrupted
+	go func() { defer jobs.Done(); b.scrub(jobsCtx) }() // erasures a stop interrupted
 	go func() { defer jobs.Done(); b.runSweeper(jobsCtx) }()
 	go func() { defer jobs.Done(); b.runModelRefresh(jobsCtx) }()
 	go func() { defer jobs.Done(); b.runBackups(jobsCtx) }()

@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -21,7 +22,7 @@ const (
 // rewrites the backups in DATA_DIR/backups without the users reset, then
 // forgets them. It runs after the reset was answered, and again at start
 // for what a stop interrupted.
-func (b *Bot) scrub() {
+func (b *Bot) scrub(ctx context.Context) {
 	b.backupMu.Lock()
 	defer b.backupMu.Unlock()
 	ids, err := b.db.ScrubPending()
@@ -32,7 +33,7 @@ func (b *Bot) scrub() {
 		return
 	}
 	start := time.Now()
-	if !b.wipeFree() {
+	if !b.wipeFree(ctx) {
 		return // tried again at the next reset or start
 	}
 	names, _ := filepath.Glob(filepath.Join(b.backupDir(), "*.db"))
@@ -49,14 +50,14 @@ func (b *Bot) scrub() {
 		b.log.Error("record erasure done", "err", err)
 		return
 	}
-	b.wipeFree() // the pending list itself, once more
+	b.wipeFree(ctx) // the pending list itself, once more
 	b.log.Info("erasure complete", "users", len(ids), "backups_rewritten", len(names), "duration_ms", time.Since(start).Milliseconds())
 }
 
 // wipeFree zeroes the database's free pages, waiting for a moment without
 // readers; it reports whether it did.
-func (b *Bot) wipeFree() bool {
-	for i := 0; i < scrubAttempts; i++ {
+func (b *Bot) wipeFree(ctx context.Context) bool {
+	for i := 0; i < scrubAttempts && ctx.Err() == nil; i++ {
 		_, err := b.db.WipeFree()
 		if err == nil {
 			return true
@@ -65,7 +66,10 @@ func (b *Bot) wipeFree() bool {
 			b.log.Error("wipe free pages", "err", err)
 			return false
 		}
-		time.Sleep(scrubWait)
+		select {
+		case <-time.After(scrubWait):
+		case <-ctx.Done():
+		}
 	}
 	b.log.Warn("wipe free pages: the database was never idle; trying again later")
 	return false

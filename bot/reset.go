@@ -80,7 +80,7 @@ func shortErr(err error) error {
 
 // cmdReset defers the answer (a reset of thousands of files must not miss
 // Discord's 3-second deadline), resets, and tells the user what happened.
-func (b *Bot) cmdReset(_ context.Context, i *discordgo.Interaction) error {
+func (b *Bot) cmdReset(ctx context.Context, i *discordgo.Interaction) error {
 	if err := b.deferEphemeral(i); err != nil {
 		return err
 	}
@@ -89,6 +89,6 @@ func (b *Bot) cmdReset(_ context.Context, i *discordgo.Interaction) error {
 		return err
 	}
 	err = b.editOriginal(i, resetAnswer(res))
-	b.scrub() // after the answer: the raw bytes, then the backups
+	b.scrub(ctx) // after the answer: the raw bytes, then the backups
 	return err
 }

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -65,7 +66,7 @@ func BenchmarkReset(b *testing.B) {
 		total += res.Total
 		// Then the raw bytes: the wipe of free pages (no backups here).
 		t0 := time.Now()
-		bot.scrub()
+		bot.scrub(context.Background())
 		scrub += time.Since(t0)
 	}
 	b.ReportMetric(float64(tx.Microseconds())/float64(b.N)/1000, "tx-ms")

@@ -71,8 +71,9 @@ func (b *Bot) runSweeper(ctx context.Context) {
 			}
 		}
 		if b.cfg.HistoryRetention > 0 {
-			b.pruneHistory()
+			b.pruneHistory(ctx)
 		}
+		b.scrub(ctx) // erasures a busy database put off, if any
 		// Files whose unlink failed (at a reset, an eviction, an expiry)
 		// are retried here, not only at the next start.
 		if err := b.sweepLeftovers(); err != nil {
@@ -100,7 +101,7 @@ func (b *Bot) sweepLeftovers() error {
 
 // pruneHistory deletes messages older than HISTORY_RETENTION_DAYS, then
 // wipes the pages they freed.
-func (b *Bot) pruneHistory() {
+func (b *Bot) pruneHistory(ctx context.Context) {
 	n, err := b.db.PruneHistory(b.cfg.now().Add(-b.cfg.HistoryRetention))
 	if err != nil {
 		b.log.Warn("prune history", "err", err)
@@ -108,7 +109,7 @@ func (b *Bot) pruneHistory() {
 	if n > 0 {
 		b.log.Info("pruned old history", "messages", n)
 		b.backupMu.Lock()
-		b.wipeFree()
+		b.wipeFree(ctx)
 		b.backupMu.Unlock()
 	}
 }
