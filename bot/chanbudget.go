@@ -37,13 +37,7 @@ func (c *channelBudget) allowIntermediate(channelID string, now time.Time) bool 
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	w := c.get(channelID)
-	keep := w.recent[:0]
-	for _, t := range w.recent {
-		if now.Sub(t) < channelWindow {
-			keep = append(keep, t)
-		}
-	}
-	w.recent = keep
+	w.recent = within(w.recent, now, channelWindow)
 	if w.finals > 0 || len(w.recent) >= intermediateWrites {
 		return false
 	}

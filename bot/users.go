@@ -57,13 +57,7 @@ func (u *userStates) allow(userID string, now time.Time, count int, window time.
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	s := u.get(userID)
-	keep := s.recent[:0]
-	for _, t := range s.recent {
-		if now.Sub(t) < window {
-			keep = append(keep, t)
-		}
-	}
-	s.recent = keep
+	s.recent = within(s.recent, now, window)
 	if len(s.recent) >= count {
 		return false
 	}
@@ -90,6 +84,17 @@ func (u *userStates) noticeDue(userID, kind string, now time.Time) bool {
 	}
 	s.noticed[kind] = now
 	return true
+}
+
+// within keeps the times less than window before now (in place).
+func within(times []time.Time, now time.Time, window time.Duration) []time.Time {
+	keep := times[:0]
+	for _, t := range times {
+		if now.Sub(t) < window {
+			keep = append(keep, t)
+		}
+	}
+	return keep
 }
 
 // turn is one message's place in its user's queue.
