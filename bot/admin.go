@@ -9,9 +9,8 @@ import (
 	"strings"
 
 	"github.com/bwmarrin/discordgo"
-	"github.com/discordgpt/discordgpt/store"
-
 	"github.com/discordgpt/discordgpt/bot/llm"
+	"github.com/discordgpt/discordgpt/store"
 )
 
 // adminPermission hides /admin from members who are not server

@@ -4,9 +4,8 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/discordgpt/discordgpt/store"
-
 	"github.com/discordgpt/discordgpt/bot/llm"
+	"github.com/discordgpt/discordgpt/store"
 )
 
 // BudgetError refuses a call because a budget is used up; its text says

@@ -21,14 +21,13 @@ type modelState struct {
 	offered []string
 	// provider is the provider's list by ID; nil when it was never fetched.
 	provider map[string]store.ProviderModel
-	fetched  time.Time
 	prices   *llm.Prices
 }
 
 // newModelState works out the offered models and prices from the
 // configuration and the provider's list (nil if unknown).
-func newModelState(cfg Config, list []store.ProviderModel, fetched time.Time, now time.Time) *modelState {
-	st := &modelState{fetched: fetched}
+func newModelState(cfg Config, list []store.ProviderModel, now time.Time) *modelState {
+	st := &modelState{}
 	if list != nil {
 		st.provider = make(map[string]store.ProviderModel, len(list))
 		for _, m := range list {
@@ -177,7 +176,7 @@ func (b *Bot) loadStoredModels() {
 	if ok {
 		list = c.Models
 	}
-	b.modelState.Store(newModelState(b.cfg, list, c.FetchedAt, b.cfg.now()))
+	b.modelState.Store(newModelState(b.cfg, list, b.cfg.now()))
 }
 
 // refreshModels fetches the provider's model list, keeps it, and logs what
@@ -193,7 +192,7 @@ func (b *Bot) refreshModels(ctx context.Context) {
 		if err := b.db.SetCatalog(store.Catalog{Models: list, FetchedAt: now.UTC()}); err != nil {
 			b.log.Warn("keep model list", "err", err)
 		}
-		b.modelState.Store(newModelState(b.cfg, list, now, now))
+		b.modelState.Store(newModelState(b.cfg, list, now))
 	}
 	st := b.models()
 	b.log.Info("models", "offered", len(st.offered), "provider_models", len(st.provider), "default", b.cfg.DefaultModel)
@@ -212,15 +211,23 @@ func (b *Bot) runModelRefresh(ctx context.Context) {
 // effects: their choice while it is offered and not shut down, else the
 // default.
 func (b *Bot) currentModel(userID string) string {
-	st := b.models()
 	s, err := b.db.Settings(userID)
-	if err != nil || s.Model == "" || !contains(st.offered, s.Model) {
+	if err != nil {
 		return b.cfg.DefaultModel
 	}
-	if d, ok := st.shutdown(s.Model); ok && !b.cfg.now().Before(d) {
-		return b.cfg.DefaultModel
+	return b.models().choice(s.Model, b.cfg.DefaultModel, b.cfg.now())
+}
+
+// choice is the chosen model while it is offered and not shut down, else
+// the default.
+func (st *modelState) choice(chosen, def string, now time.Time) string {
+	if chosen == "" || !contains(st.offered, chosen) {
+		return def
 	}
-	return s.Model
+	if d, ok := st.shutdown(chosen); ok && !now.Before(d) {
+		return def
+	}
+	return chosen
 }
 
 // userModel is the user's chosen model if it is still offered, else the
@@ -234,20 +241,15 @@ func (b *Bot) userModel(userID string) (model, notice string) {
 		b.log.Warn("read settings", "user_id", userID, "err", err)
 		return b.cfg.DefaultModel, ""
 	}
-	model = b.cfg.DefaultModel
-	if s.Model != "" {
-		if d, ok := st.shutdown(s.Model); ok && !now.Before(d) {
-			notice = fmt.Sprintf("ℹ️ `%s` was shut down by the AI provider on %s, so you're now on `%s`. Use `/choose_model` to pick another.",
-				s.Model, d.Format(time.DateOnly), b.cfg.DefaultModel)
-			if err := b.db.UpdateSettings(userID, func(s *store.Settings) { s.Model, s.RetireNotice = "", "" }); err != nil {
-				b.log.Warn("move user off a shut-down model", "user_id", userID, "err", err)
-			}
-			return model, notice
+	if d, ok := st.shutdown(s.Model); ok && s.Model != "" && !now.Before(d) {
+		notice = fmt.Sprintf("ℹ️ `%s` was shut down by the AI provider on %s, so you're now on `%s`. Use `/choose_model` to pick another.",
+			s.Model, d.Format(time.DateOnly), b.cfg.DefaultModel)
+		if err := b.db.UpdateSettings(userID, func(s *store.Settings) { s.Model, s.RetireNotice = "", "" }); err != nil {
+			b.log.Warn("move user off a shut-down model", "user_id", userID, "err", err)
 		}
-		if contains(st.offered, s.Model) {
-			model = s.Model
-		}
+		return b.cfg.DefaultModel, notice
 	}
+	model = st.choice(s.Model, b.cfg.DefaultModel, now)
 	if d, ok := st.retiring(model, now); ok && s.RetireNotice != model {
 		notice = fmt.Sprintf("ℹ️ `%s` will be shut down by the AI provider on %s (<t:%d:R>).", model, d.Format(time.DateOnly), d.Unix())
 		if alt := st.replacement(model, now); alt != "" && model != b.cfg.DefaultModel {

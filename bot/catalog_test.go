@@ -35,13 +35,13 @@ func TestModelState_Offered(t *testing.T) {
 			list, "gpt-6-luna,gpt-6-astra,mine"},
 	}
 	for _, c := range cases {
-		st := newModelState(c.cfg, c.list, now, now)
+		st := newModelState(c.cfg, c.list, now)
 		if got := strings.Join(st.offered, ","); got != c.want {
 			t.Errorf("%s: offered %s, want %s", c.name, got, c.want)
 		}
 	}
 	cfg := Config{OpenAIBaseURL: "https://api.openai.com/v1", DefaultModel: "gpt-6-luna", Models: []string{"gpt-6-luna", "gpt-5", "mine"}}
-	st := newModelState(cfg, list, now, now)
+	st := newModelState(cfg, list, now)
 	w := strings.Join(st.warnings(cfg, now), "\n")
 	for _, want := range []string{"model mine is not in the provider's model list", "no known price for mine: counted as free"} {
 		if !strings.Contains(w, want) {
@@ -60,7 +60,7 @@ func TestModelState_Offered(t *testing.T) {
 	}
 	dear := llm.Price{Input: 10, Output: 50}
 	cfg.UnknownPrice = &dear
-	st = newModelState(cfg, list, now, now)
+	st = newModelState(cfg, list, now)
 	if w := strings.Join(st.warnings(cfg, now), "\n"); !strings.Contains(w, "counted at $10/$50 per million tokens") {
 		t.Errorf("unknown price not said:\n%s", w)
 	}

@@ -8,9 +8,8 @@ import (
 	"time"
 
 	"github.com/bwmarrin/discordgo"
-	"github.com/discordgpt/discordgpt/store"
-
 	"github.com/discordgpt/discordgpt/bot/llm"
+	"github.com/discordgpt/discordgpt/store"
 )
 
 // Chat limits.

@@ -50,7 +50,7 @@ func Check(ctx context.Context, cfg Config, w io.Writer) error {
 		}
 		fmt.Fprintf(w, "openai: ok, %d models (%d for chat) at %s, %s API\n", len(list), chat, cfg.OpenAIBaseURL, client.API())
 	}
-	st := newModelState(cfg, list, now, now)
+	st := newModelState(cfg, list, now)
 	fmt.Fprintf(w, "models offered: %s\n", strings.Join(st.offered, ", "))
 	var retiring []string
 	for _, m := range list {

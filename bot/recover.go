@@ -45,7 +45,7 @@ func (b *Bot) finishInterrupted(rec store.Inflight) error {
 		for _, h := range hist {
 			if h.Role == store.RoleAssistant && h.DiscordMessageID == rec.ID {
 				// Stored before the final edit: show the whole of it.
-				r := &replier{b: b, channelID: rec.ChannelID, userID: rec.UserID, interval: b.cfg.StreamEditInterval, maxMsgs: b.cfg.MaxReplyMessages}
+				r := b.newReplier(rec.ChannelID, nil, rec.UserID, "")
 				for _, id := range rec.Messages {
 					r.sent = append(r.sent, sentPart{id: id})
 				}

@@ -184,10 +184,3 @@ func IsOpenAI(base string) bool {
 	u, err := url.Parse(base)
 	return err == nil && strings.EqualFold(u.Hostname(), "api.openai.com")
 }
-
-// IsOpenRouter reports whether base is OpenRouter, whose model list
-// carries prices.
-func IsOpenRouter(base string) bool {
-	u, err := url.Parse(base)
-	return err == nil && strings.EqualFold(u.Hostname(), "openrouter.ai")
-}

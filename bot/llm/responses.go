@@ -2,7 +2,6 @@ package llm
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"io"
 	"strings"
@@ -161,10 +160,4 @@ func (c *Client) streamResponses(ctx context.Context, req openai.CreateResponseR
 	res.Reached = true
 	readResponses(st, res, onText)
 	return nil
-}
-
-// marshalForCount renders tool calls for counting their tokens.
-func marshalForCount(v any) string {
-	b, _ := json.Marshal(v)
-	return string(b)
 }

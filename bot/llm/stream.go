@@ -2,6 +2,7 @@ package llm
 
 import (
 	"context"
+	"encoding/json"
 )
 
 // maxLearnRetries bounds how many refused parameters one call may learn.
@@ -60,4 +61,10 @@ func (c *Client) Stream(ctx context.Context, req Request, onText func(string)) R
 func Unsupported(err error) bool {
 	return refusedParam(err, []string{ParamMaxTokens, ParamMaxCompletionTokens, ParamMaxOutputTokens, ParamTemperature,
 		ParamReasoningEffort, ParamStreamOptions, ParamTools, ParamSystemRole}) != ""
+}
+
+// marshalForCount renders tool calls for counting their tokens.
+func marshalForCount(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
 }
