@@ -89,6 +89,8 @@ func BenchmarkRead_PDF100Pages(b *testing.B) {
 	}
 	path := write(b, "report.pdf", data)
 	b.Run("first-window", func(b *testing.B) { benchRead(b, path, extract.PDF, extract.Window{MaxBytes: 32 << 10}) })
-	b.Run("pages-50-54", func(b *testing.B) { benchRead(b, path, extract.PDF, extract.Window{Start: 50, Count: 5, MaxBytes: 32 << 10}) })
+	b.Run("pages-50-54", func(b *testing.B) {
+		benchRead(b, path, extract.PDF, extract.Window{Start: 50, Count: 5, MaxBytes: 32 << 10})
+	})
 	b.Run("all-100-pages", func(b *testing.B) { benchRead(b, path, extract.PDF, extract.Window{MaxBytes: 1 << 20}) })
 }
