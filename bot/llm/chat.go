@@ -44,6 +44,15 @@ func chatRequest(req Request, q quirkSet) (openai.ChatCompletionRequest, []strin
 			out.Tools = append(out.Tools, openai.Tool{Type: openai.ToolTypeFunction, Function: &openai.FunctionDefinition{
 				Name: t.Name, Description: t.Description, Parameters: t.Parameters}})
 		}
+		if reasoning {
+			if q[ParamToolEffort] && !q[ParamReasoningEffort] {
+				out.ReasoningEffort = "none" // the only effort such models take with tools here
+				if !contains(sent, ParamReasoningEffort) {
+					sent = append(sent, ParamReasoningEffort)
+				}
+			}
+			sent = append(sent, ParamToolEffort)
+		}
 		sent = append(sent, ParamTools)
 	}
 	msgs := make([]openai.ChatCompletionMessage, 0, len(req.Messages)+1)

@@ -313,3 +313,53 @@ func TestNew_PicksTheAPI(t *testing.T) {
 		t.Errorf("OPENAI_API=chat not honoured: %s", got)
 	}
 }
+
+// TestStream_ToolsOnChatWithReasoningModels: OpenAI's reasoning models from
+// GPT-5.4 on take function tools on Chat Completions only with
+// reasoning_effort "none" (a 400 from OpenAI, or go-openai's own refusal
+// for the models it knows). The bot learns that and keeps its tools;
+// where "none" is no effort the model takes, it chats without tools. The
+// Responses API takes both and is left alone.
+func TestStream_ToolsOnChatWithReasoningModels(t *testing.T) {
+	tool := llm.Tool{Name: "list_files", Description: "List files.", Parameters: map[string]any{"type": "object", "properties": map[string]any{}}}
+	for _, c := range []struct {
+		model     string
+		api       llm.API
+		effort    string // what the last request carried
+		withTools bool
+	}{
+		{"gpt-5.4", llm.APIChat, "none", true},     // refused by OpenAI (the fake)
+		{"gpt-6-luna", llm.APIChat, "none", true},  // refused by go-openai before sending
+		{"gpt-6-astra", llm.APIChat, "", false},    // takes no "none": tools go
+		{"gpt-6-luna", llm.APIResponses, "low", true},
+		{"gpt-4.1", llm.APIChat, "", true}, // not a reasoning model: nothing to learn
+	} {
+		t.Run(string(c.api)+"/"+c.model, func(t *testing.T) {
+			fake := openaitest.New(t)
+			db := openDB(t)
+			cl := newClient(t, fake, c.api, db)
+			req := question(c.model, "what files do I have?")
+			req.Tools = []llm.Tool{tool}
+			for round := 0; round < 2; round++ { // learned once, then right at the first try
+				before := len(fake.Requests())
+				res := cl.Stream(context.Background(), req, nil)
+				if res.Err != nil {
+					t.Fatalf("round %d: %v", round, res.Err)
+				}
+				reqs := fake.Requests()
+				last := reqs[len(reqs)-1]
+				effort := last.Chat.ReasoningEffort
+				if last.Responses != nil && last.Responses.Reasoning != nil {
+					effort = last.Responses.Reasoning.Effort
+				}
+				_, hasTools := fields(t, last.Raw)["tools"]
+				if effort != c.effort || hasTools != c.withTools {
+					t.Fatalf("round %d: effort %q tools %v, want %q %v", round, effort, hasTools, c.effort, c.withTools)
+				}
+				if round == 1 && len(reqs)-before != 1 {
+					t.Fatalf("second call took %d requests", len(reqs)-before)
+				}
+			}
+		})
+	}
+}

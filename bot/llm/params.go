@@ -21,6 +21,10 @@ const (
 	ParamStreamOptions       = "stream_options"
 	ParamSystemRole          = "system_role"
 	ParamTools               = "tools"
+	// ParamToolEffort is a reasoning model that takes function tools on
+	// Chat Completions only with reasoning_effort "none" (OpenAI's GPT-5.4
+	// and later): once learned, tool calls there are sent with "none".
+	ParamToolEffort = "tools_with_reasoning"
 )
 
 // reasoningName matches the model names OpenAI gives its reasoning models:
@@ -97,7 +101,7 @@ func refusedParam(err error, sent []string) string {
 	case errors.Is(err, openai.ErrReasoningSamplingUnsupported), errors.Is(err, openai.ErrReasoningModelLimitationsOther):
 		local = ParamTemperature
 	case errors.Is(err, openai.ErrReasoningToolsRequireResponses):
-		local = ParamTools
+		local = ParamToolEffort
 	}
 	if local != "" {
 		if contains(sent, local) {
@@ -115,6 +119,9 @@ func refusedParam(err error, sent []string) string {
 	code := strings.ToLower(strings.TrimSpace(toString(apiErr.Code)))
 	if code != "unsupported_parameter" && code != "unsupported_value" && !unsupportedHint.MatchString(apiErr.Message) {
 		return ""
+	}
+	if strings.Contains(strings.ToLower(apiErr.Message), "function tools with reasoning_effort") && contains(sent, ParamToolEffort) {
+		return ParamToolEffort // OpenAI names reasoning_effort, but dropping it does not help
 	}
 	if apiErr.Param != nil && *apiErr.Param != "" {
 		if p := paramOf(*apiErr.Param); p != "" && contains(sent, p) {

@@ -34,7 +34,11 @@ func (c *Client) Stream(ctx context.Context, req Request, onText func(string)) R
 		if err == nil {
 			break
 		}
-		if p := refusedParam(err, sent); p != "" && !q[p] && attempt < maxLearnRetries {
+		p := refusedParam(err, sent)
+		if p == ParamToolEffort && q[p] {
+			p = ParamTools // tools refused even without reasoning: chat without them
+		}
+		if p != "" && !q[p] && attempt < maxLearnRetries {
 			c.learn(req.Model, p, q)
 			continue
 		}
