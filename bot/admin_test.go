@@ -345,12 +345,12 @@ func TestExport_ZipHoldsExactlyTheUsersData(t *testing.T) {
 		rc.Close()
 		got[f.Name] = b
 	}
-	for _, name := range []string{"history.json", "history.md", "stats.json", "files.json", "files/mine.txt", "files/pic.png"} {
+	for _, name := range []string{"history.json", "history.md", "stats.json", "files.json", "reminders.json", "files/mine.txt", "files/pic.png"} {
 		if _, ok := got[name]; !ok {
 			t.Errorf("zip lacks %s (has %v)", name, keys(got))
 		}
 	}
-	if len(got) != 6 {
+	if len(got) != 7 {
 		t.Errorf("zip holds %v", keys(got))
 	}
 	if string(got["files/mine.txt"]) != "my words" || !bytes.Equal(got["files/pic.png"], pngBytes) {
@@ -489,7 +489,7 @@ func TestExport_LargeFilesIncluded(t *testing.T) {
 		sizes[f.Name] = f.UncompressedSize64
 		big = big || f.UncompressedSize64 == 11<<20
 	}
-	if !big || len(sizes) != 6 {
+	if !big || len(sizes) != 7 {
 		t.Errorf("zip entries = %v", sizes)
 	}
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 	"github.com/discordgpt/discordgpt/bot/llm"
+	"github.com/discordgpt/discordgpt/extract"
 	"github.com/discordgpt/discordgpt/files"
 	"github.com/discordgpt/discordgpt/store"
 )
@@ -175,7 +176,7 @@ func (b *Bot) discordCDN(raw string) bool {
 // our own copy as data URLs (while younger than IMAGE_CONTEXT_HOURS), text
 // files inline, and a line naming anything else. A file that is gone is
 // replaced by a short placeholder.
-func (b *Bot) fileParts(userID string, fileIDs []string, now time.Time) []llm.Part {
+func (b *Bot) fileParts(userID string, fileIDs []string, now time.Time, current bool) []llm.Part {
 	var parts []llm.Part
 	text := func(s string) {
 		parts = append(parts, llm.Part{Text: s})
@@ -189,11 +190,13 @@ func (b *Bot) fileParts(userID string, fileIDs []string, now time.Time) []llm.Pa
 		switch {
 		case files.IsImage(meta.ContentType):
 			if b.cfg.ImageContext <= 0 || now.Sub(meta.UploadedAt) > b.cfg.ImageContext || meta.Size > maxVisionBytes {
-				text(fmt.Sprintf("[image %s, sent earlier, no longer shown]", meta.Name))
+				text(fmt.Sprintf("[image %s (file_id %s), sent earlier, no longer shown]", meta.Name, meta.ID))
 				continue
 			}
 			// Only a reference for now: the bytes are read once the budget
-			// has decided which messages go (loadImages).
+			// has decided which messages go (loadImages). The ID lets tools
+			// work on it (an edit).
+			text(fmt.Sprintf("[image %s, file_id %s:]", meta.Name, meta.ID))
 			parts = append(parts, llm.Part{ImageURL: pendingImage + meta.ID})
 		case files.IsText(meta.ContentType):
 			data, err := b.readFile(meta, maxInlineText)
@@ -205,9 +208,19 @@ func (b *Bot) fileParts(userID string, fileIDs []string, now time.Time) []llm.Pa
 			if int64(len(data)) < meta.Size {
 				body += "\n[… file truncated]"
 			}
-			text(fmt.Sprintf("File %s (%s):\n```\n%s\n```", meta.Name, meta.ContentType, body))
+			text(fmt.Sprintf("File %s (file_id %s, %s):\n```\n%s\n```", meta.Name, meta.ID, meta.ContentType, body))
 		default:
-			text(fmt.Sprintf("[attached file %s: %s, %s; its contents are not shown to you]", meta.Name, meta.ContentType, humanSize(meta.Size)))
+			if current {
+				if doc, ok := b.inlineDocument(meta); ok {
+					text(doc)
+					continue
+				}
+			}
+			how := "its contents are not shown to you"
+			if extract.KindOf(meta.Ext, meta.ContentType) != extract.None {
+				how = "read_file shows what is in it"
+			}
+			text(fmt.Sprintf("[attached file %s (file_id %s): %s, %s; %s]", meta.Name, meta.ID, meta.ContentType, humanSize(meta.Size), how))
 		}
 	}
 	return parts

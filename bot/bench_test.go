@@ -129,3 +129,51 @@ func BenchmarkChat_FinalsUnderChannelLimits(b *testing.B) {
 	}
 	h.stop(b)
 }
+
+// BenchmarkToolLoop measures what a round of tools adds to an answer: a
+// DM whose fake model calls list_files `rounds` times (no delay) before it
+// answers, through both fakes and bbolt, event in to final edit. The
+// overhead of one round is (rounds=3 - rounds=0) / 3.
+func BenchmarkToolLoop(b *testing.B) {
+	for _, api := range []llm.API{llm.APIChat, llm.APIResponses} {
+		for _, rounds := range []int{0, 1, 3} {
+			b.Run(fmt.Sprintf("api=%s/rounds=%d", api, rounds), func(b *testing.B) {
+				h := startBot(b, func(c *bot.Config) { c.RateCount = 0; c.API = api })
+				h.ai.SetResponder(func(req openai.ChatCompletionRequest) openaitest.Reply {
+					done := 0
+					for _, m := range req.Messages {
+						if m.Role == openai.ChatMessageRoleTool {
+							done++
+						}
+					}
+					if done < rounds {
+						return openaitest.Reply{ToolCalls: []openai.ToolCall{{ID: fmt.Sprint("c", done), Type: openai.ToolTypeFunction,
+							Function: openai.FunctionCall{Name: "list_files", Arguments: "{}"}}}}
+					}
+					return openaitest.Reply{Text: "answer to " + openaitest.LastUserText(req), ChunkSize: 64}
+				})
+				lat := make([]time.Duration, 0, b.N)
+				b.ResetTimer()
+				for i := 0; i < b.N; i++ {
+					text := fmt.Sprintf("q%d", i)
+					t0 := time.Now()
+					// A user per message: each history starts empty, so every
+					// message costs the same.
+					q := h.fake.SendMessage(&discordgo.Message{ChannelID: fmt.Sprint("tl", i),
+						Author: &discordgo.User{ID: fmt.Sprint(60000 + i)}, Content: text})
+					if !h.fake.WaitFor(10*time.Second, func() bool {
+						r, found := replyTo(h.fake, q)
+						return found && r.Content == "answer to "+text
+					}) {
+						b.Fatalf("no answer to %s", text)
+					}
+					lat = append(lat, time.Since(t0))
+				}
+				b.StopTimer()
+				sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+				b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
+				h.stop(b)
+			})
+		}
+	}
+}

@@ -50,6 +50,8 @@ type Bot struct {
 	uploadLimits uploadLimits
 	users        userStates
 	seen         seenIDs
+	// reminderWake tells the reminder clock a reminder was set.
+	reminderWake chan struct{}
 }
 
 // Run connects to Discord and serves until ctx is cancelled, then stops
@@ -84,7 +86,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		return err
 	}
 	b := &Bot{cfg: cfg, db: db, log: log, llm: newLLM(cfg, db, log), files: fdir,
-		http: &http.Client{Timeout: 5 * time.Minute}}
+		http: &http.Client{Timeout: 5 * time.Minute}, reminderWake: make(chan struct{}, 1)}
 	b.handlers.init()
 	b.loadStoredModels()
 	if err := b.sweepOrphans(); err != nil {
@@ -114,14 +116,16 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	// Chat works while the slash commands are (re)registered; a failure is
 	// retried, never fatal.
 	regCtx, stopReg := context.WithCancel(ctx)
-	regDone := make(chan struct{}, 2)
+	regDone := make(chan struct{}, 3)
 	go func() { defer func() { regDone <- struct{}{} }(); b.registerWithRetry(regCtx) }()
 	go func() { defer func() { regDone <- struct{}{} }(); b.recoverInterrupted(regCtx, interrupted) }()
+	go func() { defer func() { regDone <- struct{}{} }(); b.runReminders(regCtx) }()
 	<-ctx.Done()
 	log.Info("shutting down")
 	stopReg()
-	<-regDone
-	<-regDone
+	for range 3 {
+		<-regDone
+	}
 	b.shutdown()
 	return nil
 }

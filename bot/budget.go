@@ -38,6 +38,12 @@ func (b *Bot) hasBudgets() bool {
 // the bot's monthly budget, is used up. Admins are exempt from user
 // budgets. It reads three ledger entries, whatever the history.
 func (b *Bot) checkBudget(userID string, now time.Time) error {
+	return b.checkBudgetFor(userID, now, 0)
+}
+
+// checkBudgetFor is checkBudget for a call of known price: it refuses
+// when any budget has less than cost left.
+func (b *Bot) checkBudgetFor(userID string, now time.Time, cost float64) error {
 	if !b.hasBudgets() {
 		return nil
 	}
@@ -46,18 +52,30 @@ func (b *Bot) checkBudget(userID string, now time.Time) error {
 		return err
 	}
 	admin := b.cfg.IsAdmin(userID)
-	switch {
-	case !admin && b.cfg.UserDailyBudget > 0 && s.UserDay >= b.cfg.UserDailyBudget:
-		return &BudgetError{fmt.Sprintf("💸 You've used your daily budget of %s. It resets <t:%d:R>.",
-			llm.FormatCost(b.cfg.UserDailyBudget), b.nextDay(now).Unix())}
-	case !admin && b.cfg.UserMonthlyBudget > 0 && s.UserMonth >= b.cfg.UserMonthlyBudget:
-		return &BudgetError{fmt.Sprintf("💸 You've used your monthly budget of %s. It resets <t:%d:R>.",
-			llm.FormatCost(b.cfg.UserMonthlyBudget), b.nextMonth(now).Unix())}
-	case b.cfg.GlobalMonthlyBudget > 0 && s.AllMonth >= b.cfg.GlobalMonthlyBudget:
-		return &BudgetError{fmt.Sprintf("💸 The bot has used this month's budget of %s for everyone. It resets <t:%d:R>.",
-			llm.FormatCost(b.cfg.GlobalMonthlyBudget), b.nextMonth(now).Unix())}
+	check := func(spent, limit float64, usedUp, which string, resets time.Time) error {
+		switch {
+		case limit <= 0:
+			return nil
+		case spent >= limit:
+			return &BudgetError{fmt.Sprintf(usedUp, llm.FormatCost(limit), resets.Unix())}
+		case spent+cost > limit:
+			return &BudgetError{fmt.Sprintf("💸 That costs about %s, and %s has only %s left. It resets <t:%d:R>.",
+				llm.FormatCost(cost), which, llm.FormatCost(limit-spent), resets.Unix())}
+		}
+		return nil
 	}
-	return nil
+	if !admin {
+		if err := check(s.UserDay, b.cfg.UserDailyBudget, "💸 You've used your daily budget of %s. It resets <t:%d:R>.",
+			"your daily budget", b.nextDay(now)); err != nil {
+			return err
+		}
+		if err := check(s.UserMonth, b.cfg.UserMonthlyBudget, "💸 You've used your monthly budget of %s. It resets <t:%d:R>.",
+			"your monthly budget", b.nextMonth(now)); err != nil {
+			return err
+		}
+	}
+	return check(s.AllMonth, b.cfg.GlobalMonthlyBudget, "💸 The bot has used this month's budget of %s for everyone. It resets <t:%d:R>.",
+		"this month's budget for everyone", b.nextMonth(now))
 }
 
 // spending is what the user spent today and this month.

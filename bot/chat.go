@@ -179,26 +179,21 @@ func (b *Bot) answer(ctx context.Context, m *discordgo.Message, q store.Message,
 		return nil // a used-up budget is not a failure
 	}
 	typing := b.startTyping(ctx, m.ChannelID)
-	var showErr error
-	res := b.llm.Stream(ctx, req, func(full string) {
-		typing()
-		if showErr != nil || !r.due() {
-			return
-		}
-		if visible := llm.StripThink(full, false); strings.TrimSpace(visible) != "" {
-			showErr = r.show(visible)
-		}
-	})
+	tc := &toolCall{b: b, userID: userID, channelID: m.ChannelID, guildID: m.GuildID, questionFiles: q.FileIDs,
+		valid: valid, out: &toolOutput{}}
+	run := b.runModel(ctx, r, req, tc, typing)
 	streamEnded()
 	typing()
+	res := run.res
 	visible := strings.TrimSpace(llm.StripThink(res.Text, true))
-	usage := b.usageOf(model, res)
+	usage := run.usage
+	made := tc.out.made()
 	now := b.cfg.now()
 	day, month := b.ledgerDay(now), b.ledgerMonth(now)
-	if res.Err != nil || visible == "" {
-		// Nothing to keep, but a call the provider accepted is paid for.
+	if res.Err != nil || (visible == "" && len(made) == 0) {
+		// Nothing to keep, but calls the provider accepted are paid for.
 		var recErr error
-		if res.Reached {
+		if usage.Requests > 0 {
 			if recErr = b.db.RecordUsage(userID, usage, day, month, valid); errors.Is(recErr, store.ErrStale) {
 				recErr = nil
 			}
@@ -209,22 +204,35 @@ func (b *Bot) answer(ctx context.Context, m *discordgo.Message, q store.Message,
 			final, tail = visible, noteFor(ctx, res.Err)
 		case res.Err != nil:
 			final = b.stopMessage(ctx, res.Err)
+		case run.limited:
+			final = fmt.Sprintf(toolLimitNote, b.cfg.MaxToolRounds)
 		case res.Finish == llm.FinishLength:
 			final = "✂️ The model used up its answer length thinking before it wrote anything. Please ask again, maybe more simply."
 		}
 		if err := r.finishWith(final, tail, answerFileName(m.ID), nil); err != nil {
 			return errors.Join(res.Err, recErr, err)
 		}
+		if err := b.attachMade(m, made, valid); err != nil {
+			b.log.Warn("attach files the tools made", "user_id", userID, "err", err)
+		}
 		if res.Err != nil {
 			return errors.Join(fmt.Errorf("stream: %w", res.Err), recErr)
 		}
 		return recErr
 	}
+	if visible == "" {
+		visible = "🖼️" // only images: they are the answer
+	}
+	answerMsg := store.Message{Role: store.RoleAssistant, Content: visible, DiscordMessageID: r.firstID(), ChannelID: m.ChannelID,
+		Model: model, Tools: run.uses}
+	for _, f := range made {
+		answerMsg.FileIDs = append(answerMsg.FileIDs, f.ID)
+	}
 	// Store before the final edit: once the user sees the whole answer, it
 	// is in their history (and a Discord hiccup on the edit loses nothing).
 	_, err = b.db.RecordExchange(userID, store.Exchange{
 		Day: day, Month: month,
-		Messages: []store.Message{q, {Role: store.RoleAssistant, Content: visible, DiscordMessageID: r.firstID(), ChannelID: m.ChannelID, Model: model}},
+		Messages: []store.Message{q, answerMsg},
 		Usage:    usage,
 		Valid:    valid,
 	})
@@ -241,6 +249,9 @@ func (b *Bot) answer(ctx context.Context, m *discordgo.Message, q store.Message,
 		}
 		notes = append(notes, notSavedNote)
 	}
+	if run.limited {
+		notes = append(notes, fmt.Sprintf(toolLimitNote, b.cfg.MaxToolRounds))
+	}
 	var buttons []discordgo.MessageComponent
 	if res.Finish == llm.FinishLength {
 		notes = append(notes, truncatedNote)
@@ -248,6 +259,9 @@ func (b *Bot) answer(ctx context.Context, m *discordgo.Message, q store.Message,
 	}
 	if ferr := r.finishWith(visible, strings.Join(notes, "\n"), answerFileName(m.ID), buttons); ferr != nil {
 		return errors.Join(err, ferr)
+	}
+	if aerr := b.attachMade(m, made, valid); aerr != nil {
+		b.log.Warn("attach files the tools made", "user_id", userID, "err", aerr)
 	}
 	return err
 }

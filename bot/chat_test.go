@@ -218,7 +218,7 @@ func TestChat_ImagesGoFromOurCopy(t *testing.T) {
 	h := startBot(t, func(c *bot.Config) { c.Now = clk.Now })
 	att := h.fake.AddAttachment("Cat.PNG", "image/png", pngBytes)
 	q := h.dm("131", "what is this?", att)
-	waitReply(t, h.fake, q, "echo: what is this?")
+	waitReplyPrefix(t, h, q, "echo: what is this?\n[image Cat.PNG, file_id ")
 	wantURL := "data:image/png;base64," + base64.StdEncoding.EncodeToString(pngBytes)
 	findImage := func(req openai.ChatCompletionRequest) (found, cdn bool) {
 		for _, m := range req.Messages {

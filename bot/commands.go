@@ -38,6 +38,13 @@ func (b *Bot) commands() []command {
 			handle: (*Bot).cmdFiles},
 		{def: &discordgo.ApplicationCommand{Name: "reset", Description: "Delete your conversation, usage statistics and every file you sent me"},
 			handle: (*Bot).cmdReset},
+		{def: imagineCommand(), handle: (*Bot).cmdImagine},
+		{def: &discordgo.ApplicationCommand{Name: "reminders", Description: "Your reminders, with a button to cancel each"},
+			handle: (*Bot).cmdReminders},
+		{def: &discordgo.ApplicationCommand{Name: "timezone", Description: "Show or set your time zone for reminders",
+			Options: []*discordgo.ApplicationCommandOption{{Type: discordgo.ApplicationCommandOptionString, Name: "zone",
+				Description: "A tz database name, like Europe/Berlin", MaxLength: 64}}},
+			handle: (*Bot).cmdTimezone},
 		{def: &discordgo.ApplicationCommand{Name: "user_stat", Description: "Your token usage and what it cost"},
 			handle: (*Bot).cmdUserStat},
 		{def: &discordgo.ApplicationCommand{Name: "prices", Description: "What each model costs"},
@@ -200,6 +207,8 @@ func (b *Bot) onInteraction(ctx context.Context, i *discordgo.Interaction) {
 			err = b.onContinue(ctx, i)
 		case strings.HasPrefix(data.CustomID, blacklistPrefix):
 			err = b.onBlacklistPage(i)
+		case strings.HasPrefix(data.CustomID, reminderPrefix):
+			err = b.onReminderCancel(ctx, i)
 		default:
 			err = b.respondEphemeral(i, staleComponent)
 		}

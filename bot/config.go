@@ -79,6 +79,23 @@ type Config struct {
 	// BackupKeep is how many automatic snapshots are kept.
 	BackupKeep int
 
+	// Tools is TOOLS: the tools the model may call. Nil means all that
+	// are available; empty (TOOLS=none) means none.
+	Tools []string
+	// MaxToolRounds is MAX_TOOL_ROUNDS: how many times one answer may go
+	// back to the model with tool results; 0 turns tools off.
+	MaxToolRounds int
+	// ToolTimeout is TOOL_TIMEOUT: how long one tool call may run.
+	ToolTimeout time.Duration
+	// ReminderDelivery is REMINDER_DELIVERY: "channel" (where the
+	// reminder was set, pinging the user) or "dm".
+	ReminderDelivery string
+	// MaxRemindersPerUser is MAX_REMINDERS_PER_USER.
+	MaxRemindersPerUser int
+	// ImageModel is IMAGE_MODEL: the model of the images endpoint; ""
+	// means images are off.
+	ImageModel string
+
 	// DownloadIdleTimeout is how long an attachment download may make no
 	// progress (0: 20 s). Not read from the environment.
 	DownloadIdleTimeout time.Duration
@@ -89,6 +106,9 @@ type Config struct {
 	// DBMaxSize caps the database file's size (0: none). Not read from
 	// the environment: tests use it to make the disk "full".
 	DBMaxSize int
+	// ReminderTick is the longest the reminder clock sleeps between looks
+	// (0: 30 s). Not read from the environment (tests shorten it).
+	ReminderTick time.Duration
 	// RetryBackoff is the first wait before retrying a provider error; it
 	// doubles each time. Not read from the environment (tests shorten it).
 	RetryBackoff time.Duration
@@ -159,6 +179,11 @@ func LoadConfig(env Lookup) (Config, error) {
 		AllowedChannels:     r.snowflakes("ALLOWED_CHANNEL_IDS"),
 		BackupInterval:      r.durationOrOff("BACKUP_INTERVAL", 24*time.Hour, time.Minute),
 		BackupKeep:          r.intRange("BACKUP_KEEP", 7, 1, 1000),
+		Tools:               r.tools("TOOLS"),
+		MaxToolRounds:       r.intRange("MAX_TOOL_ROUNDS", 6, 0, 50),
+		ToolTimeout:         r.duration("TOOL_TIMEOUT", 2*time.Minute, time.Second, 30*time.Minute),
+		ReminderDelivery:    r.oneOf("REMINDER_DELIVERY", "channel", "channel", "dm"),
+		MaxRemindersPerUser: r.intRange("MAX_REMINDERS_PER_USER", 25, 1, 1000),
 		RetryBackoff:        time.Second,
 	}
 	c.RateCount, c.RateWindow = r.rate("RATE_LIMIT", "3/5s")
@@ -177,6 +202,13 @@ func LoadConfig(env Lookup) (Config, error) {
 		if c.PriceFile, err = llm.LoadPriceFile(c.PricingFile); err != nil {
 			r.fail("PRICING_FILE", err.Error())
 		}
+	}
+	c.ImageModel = r.str("IMAGE_MODEL", "")
+	if _, set := r.get("IMAGE_MODEL"); !set && llm.IsOpenAI(c.OpenAIBaseURL) {
+		c.ImageModel = llm.DefaultImageModel
+	}
+	if strings.EqualFold(c.ImageModel, "off") || strings.EqualFold(c.ImageModel, "none") {
+		c.ImageModel = ""
 	}
 	c.UnknownPrice = r.price("UNKNOWN_MODEL_PRICE")
 	if c.UnknownPrice == nil && (c.UserDailyBudget > 0 || c.UserMonthlyBudget > 0 || c.GlobalMonthlyBudget > 0) {
@@ -330,6 +362,31 @@ func (r *reader) list(key string, def []string) []string {
 	}
 	if len(out) == 0 {
 		r.fail(key, "names no model")
+	}
+	return out
+}
+
+// tools reads TOOLS: unset is nil (all), "none" is empty, else names from
+// toolNames.
+func (r *reader) tools(key string) []string {
+	v, ok := r.get(key)
+	if !ok || strings.TrimSpace(v) == "" || strings.EqualFold(strings.TrimSpace(v), "all") {
+		return nil
+	}
+	if strings.EqualFold(strings.TrimSpace(v), "none") {
+		return []string{}
+	}
+	out := []string{}
+	for _, s := range strings.Split(v, ",") {
+		s = strings.ToLower(strings.TrimSpace(s))
+		if s == "" || contains(out, s) {
+			continue
+		}
+		if !contains(toolNames, s) {
+			r.fail(key, fmt.Sprintf("%q is not a tool; the tools are %s (or all, or none)", s, strings.Join(toolNames, ", ")))
+			return nil
+		}
+		out = append(out, s)
 	}
 	return out
 }

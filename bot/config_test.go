@@ -2,6 +2,7 @@ package bot
 
 import (
 	"errors"
+	"reflect"
 
 	"github.com/discordgpt/discordgpt/bot/llm"
 	"os"
@@ -63,7 +64,7 @@ func TestLoadConfig_ModelSide(t *testing.T) {
 	}
 	// UNKNOWN_MODEL_PRICE=0 is the owner's explicit choice of free.
 	c, err = LoadConfig(envOf(map[string]string{"DISCORD_TOKEN": "tok", "OPENAI_API_KEY": "sk", "USER_DAILY_BUDGET_USD": "1", "UNKNOWN_MODEL_PRICE": "0"}))
-	if err != nil || c.UnknownPrice == nil || *c.UnknownPrice != (llm.Price{}) {
+	if err != nil || c.UnknownPrice == nil || !reflect.DeepEqual(*c.UnknownPrice, llm.Price{}) {
 		t.Fatalf("explicit zero: %+v %v", c.UnknownPrice, err)
 	}
 }

@@ -93,6 +93,10 @@ func (b *Bot) exportZip(userID string, budget int64) ([]byte, int, error) {
 	if err != nil {
 		return nil, 0, err
 	}
+	reminders, err := b.db.Reminders(userID)
+	if err != nil {
+		return nil, 0, err
+	}
 	var buf bytes.Buffer
 	zw := zip.NewWriter(&buf)
 	put := func(name string, data []byte) error {
@@ -103,7 +107,7 @@ func (b *Bot) exportZip(userID string, budget int64) ([]byte, int, error) {
 		_, err = w.Write(data)
 		return err
 	}
-	j, _ := json.MarshalIndent(map[string]any{"user_id": userID, "model": settings.Model, "messages": hist}, "", "  ")
+	j, _ := json.MarshalIndent(map[string]any{"user_id": userID, "model": settings.Model, "timezone": settings.Timezone, "messages": hist}, "", "  ")
 	if err := put("history.json", j); err != nil {
 		return nil, 0, err
 	}
@@ -116,6 +120,13 @@ func (b *Bot) exportZip(userID string, budget int64) ([]byte, int, error) {
 	}
 	j, _ = json.MarshalIndent(list, "", "  ")
 	if err := put("files.json", j); err != nil {
+		return nil, 0, err
+	}
+	if reminders == nil {
+		reminders = []store.Reminder{}
+	}
+	j, _ = json.MarshalIndent(reminders, "", "  ")
+	if err := put("reminders.json", j); err != nil {
 		return nil, 0, err
 	}
 	var skipped []string
@@ -175,6 +186,13 @@ func historyMarkdown(hist []store.Message, loc *time.Location) []byte {
 			}
 		}
 		fmt.Fprintf(&sb, "## %s, %s\n\n%s\n\n", who, m.CreatedAt.In(loc).Format("2006-01-02 15:04"), m.Content)
+		if len(m.Tools) > 0 {
+			var names []string
+			for _, u := range m.Tools {
+				names = append(names, u.Name)
+			}
+			fmt.Fprintf(&sb, "_Tools used: %s_\n\n", strings.Join(names, ", "))
+		}
 		if len(m.FileIDs) > 0 {
 			fmt.Fprintf(&sb, "_%d attachment(s)_\n\n", len(m.FileIDs))
 		}

@@ -14,7 +14,23 @@ import (
 func (b *Bot) cmdHelp(_ context.Context, i *discordgo.Interaction) error {
 	var sb strings.Builder
 	sb.WriteString("**discordgpt**: mention me, reply to one of my messages, or DM me to chat. " +
-		"Attach images and I'll look at them; attach text files and I'll read them.\n\n**Commands**\n")
+		"Attach images and I'll look at them; attach text files, CSVs, PDFs, Word documents and Excel sheets and I'll read them.\n")
+	if ts := b.tools(); len(ts) > 0 {
+		var can []string
+		if ts["read_file"] != nil {
+			can = append(can, "go back to any file you sent me and read it (ask about it turns later)")
+		}
+		if ts["set_reminder"] != nil {
+			can = append(can, "set reminders (\"remind me tomorrow at 9 to call Sam\"), sent "+b.reminderWhere())
+		}
+		if ts["generate_image"] != nil {
+			can = append(can, "draw or edit images, which cost money and count against budgets")
+		}
+		if len(can) > 0 {
+			sb.WriteString("I can also " + strings.Join(can, "; ") + ".\n")
+		}
+	}
+	sb.WriteString("\n**Commands**\n")
 	for _, c := range b.commands() {
 		fmt.Fprintf(&sb, "`/%s`: %s\n", c.def.Name, c.def.Description)
 	}
@@ -23,12 +39,14 @@ func (b *Bot) cmdHelp(_ context.Context, i *discordgo.Interaction) error {
 	keep.WriteString("• your conversation with me (one per person, across channels and DMs), so I remember it after a restart;\n")
 	fmt.Fprintf(&keep, "• the files you send me (at most %d; the oldest go first), %s;\n", b.cfg.MaxFilesPerUser, b.fileLifetime())
 	keep.WriteString("• how many tokens you used, per model, and what they cost;\n")
-	keep.WriteString("• your model choice.\n")
+	keep.WriteString("• your reminders, until they are sent or cancelled;\n")
+	keep.WriteString("• what the tools I used found (parts of your files, cut short), as part of our conversation;\n")
+	keep.WriteString("• your model choice and time zone.\n")
 	if b.cfg.HistoryRetention > 0 {
 		fmt.Fprintf(&keep, "Messages older than %d days are deleted.\n", int(b.cfg.HistoryRetention.Hours()/24))
 	}
-	keep.WriteString("\n**`/reset`** deletes your conversation, your usage statistics and every file you sent me, at once, " +
-		"wiped from the database file itself. It keeps only three things: your model choice (a setting), a block on your " +
+	keep.WriteString("\n**`/reset`** deletes your conversation, your usage statistics, every file you sent me (and images I made for you) " +
+		"and your reminders, at once, wiped from the database file itself. It keeps only three things: your settings (model and time zone), a block on your " +
 		"account if the bot's owner set one, and the spending counted against the owner's budgets (or a reset would lift them).\n")
 	keep.WriteString("\n**Backups.** " + b.backupPolicy() + " After a `/reset`, the snapshots I keep are rewritten without you. " +
 		"Copies the owner made elsewhere by hand are out of my reach.\n")
@@ -69,4 +87,12 @@ func (b *Bot) fileLifetime() string {
 		return "kept until you delete them"
 	}
 	return fmt.Sprintf("deleted %d hours after you send them", int(b.cfg.FileExpiration.Hours()))
+}
+
+// reminderWhere says where reminders are delivered.
+func (b *Bot) reminderWhere() string {
+	if b.cfg.ReminderDelivery == "dm" {
+		return "to you by DM"
+	}
+	return "where you asked, pinging only you"
 }

@@ -12,17 +12,42 @@ func (b *Bot) systemPrompt(now time.Time) string {
 	return b.cfg.SystemPrompt + "\nCurrent date and time: " + now.In(b.cfg.Timezone).Format("Monday, 2 January 2006 15:04 MST") + "."
 }
 
-// toMessage turns a stored message into what the model sees.
-func (b *Bot) toMessage(userID string, m store.Message, now time.Time) llm.Message {
-	if len(m.FileIDs) == 0 || m.Role != store.RoleUser {
-		return llm.Message{Role: m.Role, Content: m.Content}
+// toMessages turns a stored message into what the model sees: one
+// message, or for an answer that used tools, its calls and their results
+// first. current marks the question being answered now (documents are
+// inlined on that turn only; later turns read them with read_file).
+func (b *Bot) toMessages(userID string, m store.Message, now time.Time, current bool) []llm.Message {
+	if m.Role == store.RoleAssistant {
+		return append(toolMessages(m.Tools), llm.Message{Role: m.Role, Content: m.Content})
+	}
+	if len(m.FileIDs) == 0 {
+		return []llm.Message{{Role: m.Role, Content: m.Content}}
 	}
 	var parts []llm.Part
 	if m.Content != "" {
 		parts = append(parts, llm.Part{Text: m.Content})
 	}
-	parts = append(parts, b.fileParts(userID, m.FileIDs, now)...)
-	return llm.Message{Role: m.Role, Parts: parts}
+	parts = append(parts, b.fileParts(userID, m.FileIDs, now, current)...)
+	return []llm.Message{{Role: m.Role, Parts: parts}}
+}
+
+// toolMessages replays the tool calls of a stored answer: per round, the
+// assistant's calls, then each result.
+func toolMessages(uses []store.ToolUse) []llm.Message {
+	var out []llm.Message
+	for i := 0; i < len(uses); {
+		j := i
+		call := llm.Message{Role: llm.RoleAssistant}
+		for ; j < len(uses) && uses[j].Round == uses[i].Round; j++ {
+			call.ToolCalls = append(call.ToolCalls, llm.ToolCall{ID: uses[j].ID, Name: uses[j].Name, Arguments: uses[j].Arguments})
+		}
+		out = append(out, call)
+		for k := i; k < j; k++ {
+			out = append(out, llm.Message{Role: llm.RoleTool, ToolCallID: uses[k].ID, Content: uses[k].Result})
+		}
+		i = j
+	}
+	return out
 }
 
 // buildRequest assembles the call for question q: the system prompt, as
@@ -34,10 +59,18 @@ func (b *Bot) buildRequest(userID, model string, q store.Message, now time.Time)
 	}
 	msgs := make([]llm.Message, 0, len(hist))
 	for _, h := range hist {
-		msgs = append(msgs, b.toMessage(userID, h, now))
+		msgs = append(msgs, b.toMessages(userID, h, now, false)...)
 	}
 	system := b.systemPrompt(now)
-	all, _ := llm.FitToBudget(model, b.cfg.HistoryTokens, system, msgs, b.toMessage(userID, q, now))
+	if ts := b.tools(); ts["set_reminder"] != nil {
+		loc := b.userZone(userID)
+		system += "\nThe user's time zone, for reminders: " + loc.String() + " (it is " + now.In(loc).Format("Monday, 2 January 2006 15:04") + " there)."
+	}
+	all, _ := llm.FitToBudget(model, b.cfg.HistoryTokens, system, msgs, b.toMessages(userID, q, now, true)[0])
+	// A tool result whose call was trimmed away would be refused.
+	for len(all) > 1 && all[0].Role == llm.RoleTool {
+		all = all[1:]
+	}
 	b.loadImages(userID, all) // only for the messages that made the cut
 	maxOut := maxTokensChat
 	if llm.IsReasoning(model) {

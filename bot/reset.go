@@ -16,15 +16,19 @@ const (
 	resetDeleted  = "🗑️ Deleted %d file(s)."
 	resetWarning  = "⚠️ Warning: Could not delete some files. %s"
 	resetLeftover = "%d of %d could not be removed from disk (%v); they will be cleaned up when the bot restarts."
+	// resetReminders is our own line, for the reminders the upstream bot
+	// kept apart.
+	resetReminders = "⏰ Cancelled %d reminder(s)."
 )
 
 // resetResult is what one reset did.
 type resetResult struct {
-	Files  int           // files the user had
-	Failed int           // files left on disk
-	Detail error         // the first unlink error
-	Tx     time.Duration // the transaction
-	Total  time.Duration // transaction and unlinks
+	Files     int           // files the user had
+	Reminders int           // reminders cancelled
+	Failed    int           // files left on disk
+	Detail    error         // the first unlink error
+	Tx        time.Duration // the transaction
+	Total     time.Duration // transaction and unlinks
 }
 
 // resetUser wipes the user's history, statistics and file metadata in one
@@ -33,11 +37,11 @@ type resetResult struct {
 // model choice and the owner's records (blacklist, budget spending) stay.
 func (b *Bot) resetUser(userID string) (resetResult, error) {
 	start := time.Now()
-	gone, err := b.db.ResetUser(userID, func() { b.users.bumpReset(userID) })
+	gone, reminders, err := b.db.ResetUserCounted(userID, func() { b.users.bumpReset(userID) })
 	if err != nil {
 		return resetResult{}, err
 	}
-	res := resetResult{Files: len(gone), Tx: time.Since(start)}
+	res := resetResult{Files: len(gone), Reminders: reminders, Tx: time.Since(start)}
 	for _, m := range gone {
 		if err := b.files.Remove(m.UserID, m.ID, m.Ext); err != nil {
 			res.Failed++
@@ -56,8 +60,17 @@ func (b *Bot) resetUser(userID string) (resetResult, error) {
 	return res, nil
 }
 
-// resetAnswer is what the user reads after a reset.
+// resetAnswer is what the user reads after a reset: the seed's lines,
+// and one more when reminders were cancelled.
 func resetAnswer(r resetResult) string {
+	out := resetFilesAnswer(r)
+	if r.Reminders > 0 {
+		out += "\n" + fmt.Sprintf(resetReminders, r.Reminders)
+	}
+	return out
+}
+
+func resetFilesAnswer(r resetResult) string {
 	switch {
 	case r.Failed > 0:
 		return resetDone + "\n" + fmt.Sprintf(resetWarning, fmt.Sprintf(resetLeftover, r.Failed, r.Files, shortErr(r.Detail)))

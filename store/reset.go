@@ -12,17 +12,26 @@ import (
 // inside the transaction (to mark in-flight answers stale). Settings live
 // elsewhere and survive.
 func (db *DB) ResetUser(userID string, inTx func()) ([]FileMeta, error) {
+	gone, _, err := db.ResetUserCounted(userID, inTx)
+	return gone, err
+}
+
+// ResetUserCounted is ResetUser that also says how many reminders the
+// reset cancelled.
+func (db *DB) ResetUserCounted(userID string, inTx func()) (gone []FileMeta, reminders int, err error) {
 	key, err := userKey(userID)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	var gone []FileMeta
 	err = db.bolt.Update(func(tx *bolt.Tx) error {
 		users := tx.Bucket(bucketUsers)
 		if ub := users.Bucket(key); ub != nil {
 			var err error
 			if gone, err = filesIn(ub.Bucket(bucketFiles)); err != nil {
 				return err
+			}
+			if rb := ub.Bucket(bucketReminders); rb != nil {
+				reminders = countKeys(rb)
 			}
 			if err := users.DeleteBucket(key); err != nil {
 				return err
@@ -42,9 +51,9 @@ func (db *DB) ResetUser(userID string, inTx func()) ([]FileMeta, error) {
 		})
 	})
 	if err != nil {
-		return nil, fmt.Errorf("reset user: %w", err)
+		return nil, 0, fmt.Errorf("reset user: %w", err)
 	}
-	return gone, nil
+	return gone, reminders, nil
 }
 
 // Scan calls fn with every key and value in the database, nested buckets

@@ -26,8 +26,25 @@ type Message struct {
 	ChannelID string `json:"channel_id,omitempty"`
 	// Model is the model that wrote an assistant message.
 	Model string `json:"model,omitempty"`
+	// Tools are the tool calls an assistant message made before its
+	// answer, with their results (cut short), in order.
+	Tools []ToolUse `json:"tools,omitempty"`
 	// CreatedAt is when the message was stored, in UTC.
 	CreatedAt time.Time `json:"created_at"`
+}
+
+// ToolUse is one tool call the model made while answering, kept so the
+// next turns know what it did and found.
+type ToolUse struct {
+	// Round counts the model's calls within the answer, from 0.
+	Round int `json:"round"`
+	// ID is the provider's call ID.
+	ID   string `json:"id"`
+	Name string `json:"name"`
+	// Arguments is the JSON the model sent.
+	Arguments string `json:"arguments"`
+	// Result is what the tool returned (cut short for the history).
+	Result string `json:"result"`
 }
 
 // FileMeta describes one file a user sent; the bytes live on disk under the
@@ -77,4 +94,7 @@ type Settings struct {
 	// RetireNotice names the model whose coming shutdown the user was
 	// told about, so they are told once.
 	RetireNotice string `json:"retire_notice,omitempty"`
+	// Timezone is the user's own IANA time zone for reminders; empty
+	// means the bot's TIMEZONE.
+	Timezone string `json:"timezone,omitempty"`
 }

@@ -328,9 +328,9 @@ func TestStream_ToolsOnChatWithReasoningModels(t *testing.T) {
 		effort    string // what the last request carried
 		withTools bool
 	}{
-		{"gpt-5.4", llm.APIChat, "none", true},     // refused by OpenAI (the fake)
-		{"gpt-6-luna", llm.APIChat, "none", true},  // refused by go-openai before sending
-		{"gpt-6-astra", llm.APIChat, "", false},    // takes no "none": tools go
+		{"gpt-5.4", llm.APIChat, "none", true},    // refused by OpenAI (the fake)
+		{"gpt-6-luna", llm.APIChat, "none", true}, // refused by go-openai before sending
+		{"gpt-6-astra", llm.APIChat, "", false},   // takes no "none": tools go
 		{"gpt-6-luna", llm.APIResponses, "low", true},
 		{"gpt-4.1", llm.APIChat, "", true}, // not a reasoning model: nothing to learn
 	} {

@@ -16,6 +16,10 @@ type Price struct {
 	Input       float64 `json:"input"`
 	CachedInput float64 `json:"cached_input"`
 	Output      float64 `json:"output"`
+	// PerImage is what an image model charges per 1024x1024 image, by
+	// quality (low, medium, high); larger sizes cost in proportion to
+	// their pixels.
+	PerImage map[string]float64 `json:"per_image,omitempty"`
 }
 
 // PricesTaken is when the built-in price table was last checked.
@@ -28,25 +32,25 @@ const PricesSource = "OpenAI's standard-tier list prices (requests under 272K in
 // requests of up to 272K input tokens. Models OpenAI has shut down are
 // left out; those it still serves until a shutdown date stay until then.
 var builtinPrices = map[string]Price{
-	"gpt-6-astra":   {10.00, 1.00, 50.00},
-	"gpt-6.1-sol":   {2.00, 0.10, 10.00},
-	"gpt-6-sol":     {2.00, 0.20, 10.00},
-	"gpt-6-luna":    {0.10, 0.01, 0.50},
-	"gpt-5.6-sol":   {5.00, 0.50, 30.00},
-	"gpt-5.6-terra": {2.00, 0.20, 12.00},
-	"gpt-5.6-luna":  {0.20, 0.02, 1.20},
-	"gpt-5.5":       {5.00, 0.50, 30.00},
-	"gpt-5.4":       {2.50, 0.25, 15.00},
-	"gpt-5.4-mini":  {0.75, 0.075, 4.50},
-	"gpt-5.1":       {1.25, 0.125, 10.00},
-	"gpt-5":         {1.25, 0.125, 10.00},
-	"gpt-5-mini":    {0.25, 0.025, 2.00},
-	"gpt-5-nano":    {0.05, 0.005, 0.40},
-	"o3":            {2.00, 0.50, 8.00},
-	"gpt-4.1":       {2.00, 0.50, 8.00},
-	"gpt-4.1-mini":  {0.40, 0.10, 1.60},
-	"gpt-4o":        {2.50, 1.25, 10.00},
-	"gpt-4o-mini":   {0.15, 0.075, 0.60},
+	"gpt-6-astra":   {Input: 10.00, CachedInput: 1.00, Output: 50.00},
+	"gpt-6.1-sol":   {Input: 2.00, CachedInput: 0.10, Output: 10.00},
+	"gpt-6-sol":     {Input: 2.00, CachedInput: 0.20, Output: 10.00},
+	"gpt-6-luna":    {Input: 0.10, CachedInput: 0.01, Output: 0.50},
+	"gpt-5.6-sol":   {Input: 5.00, CachedInput: 0.50, Output: 30.00},
+	"gpt-5.6-terra": {Input: 2.00, CachedInput: 0.20, Output: 12.00},
+	"gpt-5.6-luna":  {Input: 0.20, CachedInput: 0.02, Output: 1.20},
+	"gpt-5.5":       {Input: 5.00, CachedInput: 0.50, Output: 30.00},
+	"gpt-5.4":       {Input: 2.50, CachedInput: 0.25, Output: 15.00},
+	"gpt-5.4-mini":  {Input: 0.75, CachedInput: 0.075, Output: 4.50},
+	"gpt-5.1":       {Input: 1.25, CachedInput: 0.125, Output: 10.00},
+	"gpt-5":         {Input: 1.25, CachedInput: 0.125, Output: 10.00},
+	"gpt-5-mini":    {Input: 0.25, CachedInput: 0.025, Output: 2.00},
+	"gpt-5-nano":    {Input: 0.05, CachedInput: 0.005, Output: 0.40},
+	"o3":            {Input: 2.00, CachedInput: 0.50, Output: 8.00},
+	"gpt-4.1":       {Input: 2.00, CachedInput: 0.50, Output: 8.00},
+	"gpt-4.1-mini":  {Input: 0.40, CachedInput: 0.10, Output: 1.60},
+	"gpt-4o":        {Input: 2.50, CachedInput: 1.25, Output: 10.00},
+	"gpt-4o-mini":   {Input: 0.15, CachedInput: 0.075, Output: 0.60},
 }
 
 // BuiltinPrices returns a copy of the built-in table.
@@ -89,6 +93,11 @@ func LoadPriceFile(path string) (map[string]Price, error) {
 		if p == nil || p.Input < 0 || p.CachedInput < 0 || p.Output < 0 || strings.TrimSpace(model) == "" {
 			return nil, fmt.Errorf("model %q: prices must be numbers of 0 or more", model)
 		}
+		for q, v := range p.PerImage {
+			if v < 0 || !contains(ImageQualities, q) {
+				return nil, fmt.Errorf("model %q: per_image takes low, medium and high, each a price of 0 or more", model)
+			}
+		}
 		if p.CachedInput == 0 {
 			p.CachedInput = p.Input // no cache discount stated
 		}
@@ -110,6 +119,9 @@ type Prices struct {
 // in none of them.
 func NewPrices(provider, file map[string]Price, unknown *Price) *Prices {
 	p := &Prices{table: BuiltinPrices(), unknown: unknown, file: len(file) > 0}
+	for k, v := range builtinImagePrices {
+		p.table[k] = Price{PerImage: v}
+	}
 	for k, v := range provider {
 		p.table[strings.ToLower(k)] = v
 	}

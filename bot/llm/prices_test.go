@@ -46,8 +46,8 @@ func TestPrices_UnknownModelIsNeverFreeWhenPriced(t *testing.T) {
 }
 
 func TestPrices_Layers(t *testing.T) {
-	provider := map[string]Price{"meta-llama/llama-4": {0.2, 0.2, 0.6}, "gpt-4o": {9, 9, 9}}
-	file := map[string]Price{"gpt-4o": {1, 1, 2}}
+	provider := map[string]Price{"meta-llama/llama-4": {Input: 0.2, CachedInput: 0.2, Output: 0.6}, "gpt-4o": {Input: 9, CachedInput: 9, Output: 9}}
+	file := map[string]Price{"gpt-4o": {Input: 1, CachedInput: 1, Output: 2}}
 	p := NewPrices(provider, file, nil)
 	if got, _ := p.Cost("gpt-4o", Usage{Input: 1_000_000, Output: 1_000_000}); got != 3 {
 		t.Errorf("owner's file must win: %v", got)

@@ -22,6 +22,10 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		s.chat(w, r)
 	case r.Method == http.MethodPost && r.URL.Path == "/v1/responses":
 		s.responses(w, r)
+	case r.Method == http.MethodPost && r.URL.Path == "/v1/images/generations":
+		s.images(w, r, false)
+	case r.Method == http.MethodPost && r.URL.Path == "/v1/images/edits":
+		s.images(w, r, true)
 	default:
 		writeError(w, http.StatusNotFound, "invalid_request_error", "unknown_url", "Unknown request URL: "+r.Method+" "+r.URL.Path)
 	}
@@ -45,7 +49,7 @@ func (s *Server) listModels(w http.ResponseWriter) {
 	}
 	s.mu.Unlock()
 	if len(models) == 0 {
-		models = []string{"gpt-4o-mini"}
+		models = []string{"gpt-4o-mini", "gpt-image-2"}
 	}
 	var list struct {
 		Object string   `json:"object"`

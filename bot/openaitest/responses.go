@@ -71,6 +71,23 @@ func asChat(rr ResponsesRequest) (openai.ChatCompletionRequest, *refusal) {
 	if err := json.Unmarshal(rr.Input, &items); err != nil {
 		return out, bad("", "Invalid type for 'input': expected a string or an array of input items.")
 	}
+	calls, answered := map[string]bool{}, map[string]bool{}
+	for _, it := range items {
+		switch it.Type {
+		case "function_call":
+			calls[it.CallID] = true
+		case "function_call_output":
+			if !calls[it.CallID] {
+				return out, bad("", fmt.Sprintf("No tool call found for function call output with call_id %s.", it.CallID))
+			}
+			answered[it.CallID] = true
+		}
+	}
+	for id := range calls {
+		if !answered[id] {
+			return out, bad("", fmt.Sprintf("No tool output found for function call %s.", id))
+		}
+	}
 	for i, it := range items {
 		switch it.Type {
 		case "", "message":

@@ -119,6 +119,9 @@ type Server struct {
 	respond  func(openai.ChatCompletionRequest) Reply
 	requests []Request
 	changed  chan struct{}
+
+	imageScript   []Reply
+	imageRequests []ImageRequest
 }
 
 // New starts a fake on loopback; it is closed when the test ends.

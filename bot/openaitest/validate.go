@@ -106,6 +106,9 @@ func (s *Server) validate(raw []byte, req openai.ChatCompletionRequest) *refusal
 			}
 		}
 	}
+	if r := toolSequence(req.Messages); r != nil {
+		return r
+	}
 	if max := s.maxContext(); max > 0 && chars/4 > max {
 		return bad("context_length_exceeded", "This model's maximum context length is exceeded. Please reduce the length of the messages.")
 	}
@@ -123,4 +126,37 @@ func containsModel(models []string, m string) bool {
 		}
 	}
 	return false
+}
+
+// toolSequence refuses what Chat Completions refuses of tool messages: a
+// tool message that answers no call of the assistant message before it,
+// and an assistant message with tool_calls not followed by a tool message
+// for each call.
+func toolSequence(msgs []openai.ChatCompletionMessage) *refusal {
+	var pending []string
+	for _, m := range msgs {
+		if m.Role == openai.ChatMessageRoleTool {
+			k := -1
+			for i, id := range pending {
+				if id == m.ToolCallID {
+					k = i
+				}
+			}
+			if k < 0 {
+				return bad("", "Invalid parameter: messages with role 'tool' must be a response to a preceeding message with 'tool_calls'.")
+			}
+			pending = append(pending[:k], pending[k+1:]...)
+			continue
+		}
+		if len(pending) > 0 {
+			return bad("", "An assistant message with 'tool_calls' must be followed by tool messages responding to each 'tool_call_id'. The following tool_call_ids did not have response messages: "+strings.Join(pending, ", "))
+		}
+		for _, tc := range m.ToolCalls {
+			pending = append(pending, tc.ID)
+		}
+	}
+	if len(pending) > 0 {
+		return bad("", "An assistant message with 'tool_calls' must be followed by tool messages responding to each 'tool_call_id'. The following tool_call_ids did not have response messages: "+strings.Join(pending, ", "))
+	}
+	return nil
 }
