@@ -179,8 +179,7 @@ func (b *Bot) answer(ctx context.Context, m *discordgo.Message, q store.Message,
 		return nil // a used-up budget is not a failure
 	}
 	typing := b.startTyping(ctx, m.ChannelID)
-	tc := &toolCall{b: b, userID: userID, channelID: m.ChannelID, guildID: m.GuildID, questionFiles: q.FileIDs,
-		valid: valid, out: &toolOutput{}}
+	tc := &toolCall{b: b, userID: userID, channelID: m.ChannelID, guildID: m.GuildID, valid: valid, out: &toolOutput{}}
 	run := b.runModel(ctx, r, req, tc, typing)
 	streamEnded()
 	typing()

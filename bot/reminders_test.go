@@ -1,8 +1,10 @@
 package bot_test
 
 import (
+	"archive/zip"
+	"bytes"
+	"io"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -166,6 +168,25 @@ func TestReminders_CommandCancelForgedLimitTimezoneReset(t *testing.T) {
 			t.Fatal("a cancelled reminder was delivered")
 		}
 	}
+	// /export carries the reminder, the time zone and the tool calls.
+	ex := h.finalAnswer(t, h.command(u, "export"))
+	data, _ := h.fake.FileData(ex.Attachments[0])
+	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, f := range zr.File {
+		rc, _ := f.Open()
+		b, _ := io.ReadAll(rc)
+		rc.Close()
+		got[f.Name] = string(b)
+	}
+	if !strings.Contains(got["reminders.json"], `"text": "taxes"`) || strings.Contains(got["reminders.json"], "dentist") ||
+		!strings.Contains(got["history.json"], `"timezone": "Europe/Berlin"`) || !strings.Contains(got["history.json"], `"name": "set_reminder"`) ||
+		!strings.Contains(got["history.md"], "_Tools used: set_reminder_") {
+		t.Errorf("export: reminders %s\nhistory.md %s", got["reminders.json"], got["history.md"])
+	}
 	// /reset cancels the rest and adds its line after the seed's.
 	if got := h.reset(t, u).Content; got != resetDone+"\n📁 No files to delete.\n⏰ Cancelled 1 reminder(s)." {
 		t.Fatalf("reset = %q", got)
@@ -180,6 +201,55 @@ func TestReminders_CommandCancelForgedLimitTimezoneReset(t *testing.T) {
 	if l := h.answerOf(t, h.command(u, "reminders")); !strings.HasPrefix(l.Content, "⏰ You have no reminders.") {
 		t.Errorf("after reset: %q", l.Content)
 	}
-	var mu sync.Mutex
-	_ = &mu
+}
+
+// TestReminders_ByDM: with REMINDER_DELIVERY=dm a reminder set in a
+// server channel comes in a DM.
+func TestReminders_ByDM(t *testing.T) {
+	clk := newClock()
+	h := startBot(t, func(c *bot.Config) {
+		c.Now = clk.Now
+		c.ReminderTick = 20 * time.Millisecond
+		c.ReminderDelivery = "dm"
+	})
+	h.ai.SetResponder(remindingModel)
+	const u = "7204"
+	r := waitReplyPrefix(t, h, mention(h.fake, u, "public", "remind me: stretch @ in 1m"), "tool: Reminder 1 set for")
+	if !strings.HasSuffix(r, "it will be sent by DM.") {
+		t.Errorf("set = %q", r)
+	}
+	clk.Add(2 * time.Minute)
+	if !h.fake.WaitFor(10*time.Second, func() bool {
+		dm, ok := h.fake.DMChannel(u)
+		if !ok {
+			return false
+		}
+		_, ok = reminderIn(h, dm, u, "stretch")
+		return ok
+	}) {
+		t.Fatal("no reminder in the DM")
+	}
+	if _, ok := reminderIn(h, "public", u, "stretch"); ok {
+		t.Error("the reminder was also posted in public")
+	}
+}
+
+// TestImages_OffWithoutAnImageModel: a provider whose model list has no
+// image model offers no generate_image, and /imagine says images are off.
+func TestImages_OffWithoutAnImageModel(t *testing.T) {
+	h := startBotWith(t, []string{"gpt-4o-mini"}, func(c *bot.Config) { c.ImageModel = "gpt-image-2" })
+	waitReply(t, h.fake, h.dm("7205", "hi"), "echo: hi")
+	if names := offered(t, h.ai.Requests()[0]); slicesContain(names, "generate_image") || !slicesContain(names, "read_file") {
+		t.Errorf("tools offered: %v", names)
+	}
+	a := h.answerOf(t, h.command("7205", "imagine", &discordgo.ApplicationCommandInteractionDataOption{Name: "prompt", Type: discordgo.ApplicationCommandOptionString, Value: "x"}))
+	if !strings.HasPrefix(a.Content, "🖼️ Images are off on this bot") {
+		t.Errorf("/imagine = %q", a.Content)
+	}
+	// TOOLS=none: no tools at all.
+	h2 := startBot(t, func(c *bot.Config) { c.Tools = []string{} })
+	waitReply(t, h2.fake, h2.dm("7206", "hi"), "echo: hi")
+	if strings.Contains(string(h2.ai.Requests()[0].Raw), `"tools"`) {
+		t.Error("TOOLS=none still sent tools")
+	}
 }

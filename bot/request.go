@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"encoding/json"
 	"time"
 
 	"github.com/discordgpt/discordgpt/bot/llm"
@@ -66,7 +67,14 @@ func (b *Bot) buildRequest(userID, model string, q store.Message, now time.Time)
 		loc := b.userZone(userID)
 		system += "\nThe user's time zone, for reminders: " + loc.String() + " (it is " + now.In(loc).Format("Monday, 2 January 2006 15:04") + " there)."
 	}
-	all, _ := llm.FitToBudget(model, b.cfg.HistoryTokens, system, msgs, b.toMessages(userID, q, now, true)[0])
+	// The tool definitions go with every call: their tokens come off the
+	// budget first.
+	budget := b.cfg.HistoryTokens
+	if defs := toolDefs(b.tools()); len(defs) > 0 {
+		raw, _ := json.Marshal(defs)
+		budget = max(budget/2, budget-llm.CountTokens(model, string(raw)))
+	}
+	all, _ := llm.FitToBudget(model, budget, system, msgs, b.toMessages(userID, q, now, true)[0])
 	// A tool result whose call was trimmed away would be refused.
 	for len(all) > 1 && all[0].Role == llm.RoleTool {
 		all = all[1:]

@@ -106,7 +106,7 @@ func (b *Bot) readFileTool(_ context.Context, tc *toolCall) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	doc, err := extract.Read(path, kind, extract.Window{Start: a.Start, Count: a.Count, Sheet: a.Sheet, MaxBytes: maxToolResult - 1024})
+	doc, err := extract.Read(path, kind, extract.Window{Start: a.Start, Count: a.Count, Sheet: a.Sheet, MaxBytes: b.toolResultCap() - 1024})
 	switch {
 	case errors.Is(err, extract.ErrMalformed):
 		return "", toolErrorf("%s could not be read: it is damaged or not really a %s file", meta.Name, strings.ToUpper(string(kind)))

@@ -42,11 +42,8 @@ type toolCall struct {
 	userID    string
 	channelID string
 	guildID   string
-	// questionFiles are the files attached to the question (an image to
-	// edit).
-	questionFiles []string
-	valid         func() bool
-	args          json.RawMessage
+	valid     func() bool
+	args      json.RawMessage
 	// out collects what the answer carries besides text.
 	out *toolOutput
 }
@@ -158,7 +155,7 @@ func (b *Bot) runTool(ctx context.Context, ts map[string]*tool, call llm.ToolCal
 	case ctx.Err() != nil:
 		return "", ctx.Err()
 	case err == nil:
-		return capResult(out, maxToolResult), nil
+		return capResult(out, b.toolResultCap()), nil
 	case errors.As(err, &te):
 		return "Error: " + te.msg, nil
 	case errors.Is(err, context.DeadlineExceeded):
@@ -166,6 +163,13 @@ func (b *Bot) runTool(ctx context.Context, ts map[string]*tool, call llm.ToolCal
 	}
 	b.log.Warn("tool failed", "user_id", tc.userID, "tool", call.Name, "err", err)
 	return "Error: the tool failed inside the bot; tell the user it did not work and that trying again later may help.", nil
+}
+
+// toolResultCap is the most one result gives the model: 32 KB, or half
+// of HISTORY_TOKENS (at about 4 bytes a token) when that is smaller, so a
+// small local model's context is not flooded; never under 4 KB.
+func (b *Bot) toolResultCap() int {
+	return min(maxToolResult, max(4<<10, b.cfg.HistoryTokens*2))
 }
 
 // capResult cuts s to at most n bytes (on a rune boundary), saying so.
