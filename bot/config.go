@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	_ "time/tzdata" // time zones on systems without a zoneinfo database (TIMEZONE, /timezone)
 
 	"github.com/discordgpt/discordgpt/bot/llm"
 )

@@ -20,6 +20,8 @@ const (
 	maxImagePrompt = 4000
 	// maxEditSource is the largest image sent to be edited.
 	maxEditSource = 20 << 20
+	// maxImagesPerAnswer bounds what one chat message can spend on images.
+	maxImagesPerAnswer = 4
 )
 
 // imagesOn reports whether images can be made: IMAGE_MODEL is set and the
@@ -177,6 +179,9 @@ func (b *Bot) generateImageTool(ctx context.Context, tc *toolCall) (string, erro
 	var a imageArgs
 	if err := tc.decode(&a); err != nil {
 		return "", err
+	}
+	if len(tc.out.made()) >= maxImagesPerAnswer {
+		return "", toolErrorf("at most %d images per answer; tell the user to ask again for more", maxImagesPerAnswer)
 	}
 	job := imageJob{userID: tc.userID, prompt: a.Prompt, size: a.Size, quality: a.Quality, valid: tc.valid}
 	if id := strings.TrimSpace(a.EditFileID); id != "" {

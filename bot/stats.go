@@ -113,6 +113,16 @@ func (b *Bot) cmdPrices(_ context.Context, i *discordgo.Interaction) error {
 		}
 		sb.WriteString(line + "\n")
 	}
+	if b.imagesOn() {
+		m := b.cfg.ImageModel
+		var qs []string
+		for _, q := range llm.ImageQualities {
+			c, _ := st.prices.ImageCost(m, q, llm.ImageSizes[0])
+			qs = append(qs, fmt.Sprintf("%s %s", q, llm.FormatCost(c)))
+		}
+		fmt.Fprintf(&sb, "\nImages (%s), per 1024x1024 image (larger sizes in proportion): %s; prices of %s.\n",
+			codeSpan(m), strings.Join(qs, " · "), llm.ImagePricesTaken)
+	}
 	footer := llm.PricesSource + " as of " + llm.PricesTaken
 	if st.prices.HasFile() {
 		footer += ", with the owner's own prices added"

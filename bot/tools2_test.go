@@ -181,6 +181,10 @@ func TestImages_GeneratedStoredAttachedCounted(t *testing.T) {
 			i = h.command(u, "imagine", &discordgo.ApplicationCommandInteractionDataOption{Name: "prompt", Type: discordgo.ApplicationCommandOptionString, Value: "a palace"},
 				&discordgo.ApplicationCommandInteractionDataOption{Name: "quality", Type: discordgo.ApplicationCommandOptionString, Value: "high"})
 			waitInteraction(t, h, i, "💸 That costs about $0.1250")
+			if p := h.answerOf(t, h.command(u, "prices")); len(p.Embeds) != 1 ||
+				!strings.Contains(p.Embeds[0].Description, "Images (`gpt-image-2`), per 1024x1024 image (larger sizes in proportion): low $0.009000 · medium $0.0320 · high $0.1250") {
+				t.Errorf("/prices: %+v", p.Embeds)
+			}
 			db := h.openStoreAfterStop(t)
 			fs, _ := db.Files(u)
 			images := 0
@@ -215,4 +219,24 @@ func waitInteraction(t *testing.T, h *harness, i *discordgo.Interaction, prefix 
 		t.Fatalf("interaction answer %q, want prefix %q", got.Content, prefix)
 	}
 	return got
+}
+
+// TestImages_AtMostFourPerAnswer: a model that asks for five images in
+// one answer gets four and an error for the fifth.
+func TestImages_AtMostFourPerAnswer(t *testing.T) {
+	h := startBot(t, func(c *bot.Config) { c.ImageModel = "gpt-image-2" })
+	h.ai.SetResponder(func(req openai.ChatCompletionRequest) openaitest.Reply {
+		if lastIsTool(req) {
+			return openaitest.Reply{Text: "results: " + strings.Join(toolResults(req), " | ")}
+		}
+		var calls []openai.ToolCall
+		for i := 0; i < 5; i++ {
+			calls = append(calls, call(fmt.Sprint("i", i), "generate_image", `{"prompt":"fox `+fmt.Sprint(i)+`","quality":"low"}`))
+		}
+		return openaitest.Reply{ToolCalls: calls}
+	})
+	r := waitReplyPrefix(t, h, h.dm("7105", "five foxes"), "results: ")
+	if strings.Count(r, "Image made") != 4 || !strings.Contains(r, "Error: at most 4 images per answer") || len(h.ai.ImageRequests()) != 4 {
+		t.Errorf("reply %q, %d image requests", r, len(h.ai.ImageRequests()))
+	}
 }
