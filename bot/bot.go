@@ -19,6 +19,7 @@ import (
 	"github.com/bwmarrin/discordgo"
 	"github.com/discordgpt/discordgpt/bot/llm"
 	"github.com/discordgpt/discordgpt/files"
+	"github.com/discordgpt/discordgpt/sandbox"
 	"github.com/discordgpt/discordgpt/store"
 	bolterrors "go.etcd.io/bbolt/errors"
 )
@@ -52,6 +53,10 @@ type Bot struct {
 	seen         seenIDs
 	// reminderWake tells the reminder clock a reminder was set.
 	reminderWake chan struct{}
+	// sandbox runs run_python; nil when it cannot run here.
+	sandbox *sandbox.Sandbox
+	// codeSlots holds one token per running code run.
+	codeSlots chan struct{}
 }
 
 // Run connects to Discord and serves until ctx is cancelled, then stops
@@ -89,6 +94,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		http: &http.Client{Timeout: 5 * time.Minute}, reminderWake: make(chan struct{}, 1)}
 	b.handlers.init()
 	b.loadStoredModels()
+	b.startSandbox(ctx)
 	if err := b.sweepOrphans(); err != nil {
 		log.Warn("orphan sweep incomplete", "err", err)
 	}

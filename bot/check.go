@@ -64,6 +64,11 @@ func Check(ctx context.Context, cfg Config, w io.Writer) error {
 	if un := st.unpriced(); len(un) > 0 {
 		fmt.Fprintf(w, "models without a price: %s\n", strings.Join(un, ", "))
 	}
+	if err := newSandbox(cfg).Probe(ctx); err != nil {
+		fmt.Fprintf(w, "code interpreter: off (the rest works): %v\n", err)
+	} else {
+		fmt.Fprintf(w, "code interpreter: ok (%s with numpy, pandas and matplotlib, in bubblewrap)\n", cfg.Python)
+	}
 	for _, warn := range st.warnings(cfg, now) {
 		fmt.Fprintf(w, "warning: %s\n", warn)
 	}

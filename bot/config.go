@@ -96,6 +96,14 @@ type Config struct {
 	// ImageModel is IMAGE_MODEL: the model of the images endpoint; ""
 	// means images are off.
 	ImageModel string
+	// Python is PYTHON: the interpreter run_python runs in the sandbox.
+	Python string
+	// CodeTimeout is CODE_TIMEOUT: the wall time of one run.
+	CodeTimeout time.Duration
+	// CodeMemoryMB is CODE_MEMORY_MB: the memory of each process of a run.
+	CodeMemoryMB int
+	// CodeMaxConcurrent is CODE_MAX_CONCURRENT: runs at once.
+	CodeMaxConcurrent int
 
 	// DownloadIdleTimeout is how long an attachment download may make no
 	// progress (0: 20 s). Not read from the environment.
@@ -185,6 +193,10 @@ func LoadConfig(env Lookup) (Config, error) {
 		ToolTimeout:         r.duration("TOOL_TIMEOUT", 2*time.Minute, time.Second, 30*time.Minute),
 		ReminderDelivery:    r.oneOf("REMINDER_DELIVERY", "channel", "channel", "dm"),
 		MaxRemindersPerUser: r.intRange("MAX_REMINDERS_PER_USER", 25, 1, 1000),
+		Python:              r.str("PYTHON", "/usr/bin/python3"),
+		CodeTimeout:         r.duration("CODE_TIMEOUT", 30*time.Second, time.Second, 10*time.Minute),
+		CodeMemoryMB:        r.intRange("CODE_MEMORY_MB", 512, 64, 65536),
+		CodeMaxConcurrent:   r.intRange("CODE_MAX_CONCURRENT", 2, 1, 64),
 		RetryBackoff:        time.Second,
 	}
 	c.RateCount, c.RateWindow = r.rate("RATE_LIMIT", "3/5s")

@@ -20,6 +20,9 @@ func (b *Bot) cmdHelp(_ context.Context, i *discordgo.Interaction) error {
 		if ts["read_file"] != nil {
 			can = append(can, "go back to any file you sent me and read it (ask about it turns later)")
 		}
+		if ts["run_python"] != nil {
+			can = append(can, "run Python on your files in a sandbox (charts and files I make come back to you)")
+		}
 		if ts["set_reminder"] != nil {
 			can = append(can, "set reminders (\"remind me tomorrow at 9 to call Sam\"), sent "+b.reminderWhere())
 		}

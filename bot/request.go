@@ -63,7 +63,11 @@ func (b *Bot) buildRequest(userID, model string, q store.Message, now time.Time)
 		msgs = append(msgs, b.toMessages(userID, h, now, false)...)
 	}
 	system := b.systemPrompt(now)
-	if ts := b.tools(); ts["set_reminder"] != nil {
+	ts := b.tools()
+	if ts["run_python"] != nil {
+		system += b.codeFilesNote(userID)
+	}
+	if ts["set_reminder"] != nil {
 		loc := b.userZone(userID)
 		system += "\nThe user's time zone, for reminders: " + loc.String() + " (it is " + now.In(loc).Format("Monday, 2 January 2006 15:04") + " there)."
 	}

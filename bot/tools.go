@@ -15,7 +15,7 @@ import (
 )
 
 // toolNames are every tool the bot has, in the order they are offered.
-var toolNames = []string{"list_files", "read_file", "set_reminder", "list_reminders", "cancel_reminder", "generate_image"}
+var toolNames = []string{"list_files", "read_file", "run_python", "set_reminder", "list_reminders", "cancel_reminder", "generate_image"}
 
 // Tool result limits.
 const (
@@ -118,6 +118,9 @@ func (b *Bot) allTools() map[string]*tool {
 	}
 	if b.imagesOn() {
 		ts["generate_image"] = b.imageTool()
+	}
+	if b.sandbox != nil {
+		ts["run_python"] = b.codeTool()
 	}
 	return ts
 }

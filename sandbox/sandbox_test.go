@@ -1,0 +1,130 @@
+package sandbox_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/discordgpt/discordgpt/sandbox"
+)
+
+func newSandbox(t testing.TB, cfg sandbox.Config) *sandbox.Sandbox {
+	t.Helper()
+	cfg.Dir = t.TempDir()
+	s := sandbox.New(cfg)
+	if err := s.Probe(context.Background()); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("the code sandbox must run in CI: %v", err)
+		}
+		t.Skipf("code sandbox unavailable here: %v", err)
+	}
+	return s
+}
+
+func TestProbe_MissingPieces(t *testing.T) {
+	s := sandbox.New(sandbox.Config{Bwrap: "/nonexistent/bwrap", Dir: t.TempDir()})
+	if err := s.Probe(context.Background()); !errors.Is(err, sandbox.ErrUnavailable) || !strings.Contains(err.Error(), "apt install bubblewrap") {
+		t.Errorf("no bwrap: %v", err)
+	}
+	s = sandbox.New(sandbox.Config{Python: "/nonexistent/python3", Dir: t.TempDir()})
+	if err := s.Probe(context.Background()); !errors.Is(err, sandbox.ErrUnavailable) {
+		t.Errorf("no python: %v", err)
+	}
+}
+
+func TestRun_InputsOutputsAndNames(t *testing.T) {
+	s := newSandbox(t, sandbox.Config{})
+	dir := t.TempDir()
+	in := filepath.Join(dir, "abc.csv")
+	if err := os.WriteFile(in, []byte("a,b\n1,2\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	res, err := s.Run(context.Background(), `import os
+print(open("data.csv").read().strip())
+try:
+    open("data.csv", "w")
+except OSError as e:
+    print("read-only:", e.strerror)
+os.makedirs("out/deep", exist_ok=True)
+open("out/deep/r.txt", "w").write("result")
+open("a.txt", "w").write("1")
+import sys; sys.exit(3)`, []sandbox.Input{{Name: "data.csv", Path: in}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.ExitCode != 3 || !strings.Contains(res.Stdout, "a,b\n1,2") || !strings.Contains(res.Stdout, "read-only: Read-only file system") {
+		t.Fatalf("result: %+v", res)
+	}
+	names := map[string]string{}
+	for _, f := range res.Files {
+		names[f.Name] = string(f.Data)
+	}
+	if len(names) != 2 || names["a.txt"] != "1" || names["out_deep_r.txt"] != "result" {
+		t.Errorf("files: %v", names)
+	}
+	if data, _ := os.ReadFile(in); string(data) != "a,b\n1,2\n" {
+		t.Error("the input changed")
+	}
+}
+
+func TestRun_StopKillsAtOnce(t *testing.T) {
+	s := newSandbox(t, sandbox.Config{Timeout: time.Minute})
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(300*time.Millisecond, cancel)
+	start := time.Now()
+	_, err := s.Run(ctx, "import time\ntime.sleep(60)", nil)
+	if !errors.Is(err, context.Canceled) || time.Since(start) > 5*time.Second {
+		t.Fatalf("err %v after %v", err, time.Since(start))
+	}
+}
+
+// BenchmarkRun reports the wall time of a trivial run and of a pandas and
+// matplotlib chart, and the bot's own heap while runs go on.
+func BenchmarkRun(b *testing.B) {
+	s := newSandbox(b, sandbox.Config{})
+	for _, bc := range []struct{ name, code string }{
+		{"trivial", `print(1 + 1)`},
+		{"pandas-matplotlib-chart", `import pandas as pd, matplotlib.pyplot as plt
+df = pd.DataFrame({"x": range(100), "y": [i * i for i in range(100)]})
+df.plot(x="x", y="y")
+plt.savefig("chart.png")`},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			var peak atomic.Uint64
+			stop := make(chan struct{})
+			var wg sync.WaitGroup
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				var m runtime.MemStats
+				for {
+					runtime.ReadMemStats(&m)
+					if m.HeapAlloc > peak.Load() {
+						peak.Store(m.HeapAlloc)
+					}
+					select {
+					case <-stop:
+						return
+					case <-time.After(time.Millisecond):
+					}
+				}
+			}()
+			for i := 0; i < b.N; i++ {
+				res, err := s.Run(context.Background(), bc.code, nil)
+				if err != nil || res.ExitCode != 0 {
+					b.Fatalf("%v %+v", err, res)
+				}
+			}
+			close(stop)
+			wg.Wait()
+			b.ReportMetric(float64(peak.Load())/(1<<20), "bot-heap-MB")
+		})
+	}
+}
