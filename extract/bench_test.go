@@ -4,46 +4,24 @@ import (
 	"fmt"
 	"runtime"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/discordgpt/discordgpt/extract"
 	"github.com/discordgpt/discordgpt/extract/extracttest"
+	"github.com/discordgpt/discordgpt/internal/heappeak"
 )
 
-// peakHeap runs f and returns the highest live heap seen while it ran,
-// sampled every half millisecond, above the heap before it started.
+// peakHeap runs f and returns the highest live heap seen while it ran
+// above the heap before it started.
 func peakHeap(f func()) uint64 {
 	runtime.GC()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
-	base := ms.HeapAlloc
-	var peak atomic.Uint64
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		var m runtime.MemStats
-		for {
-			runtime.ReadMemStats(&m)
-			if m.HeapAlloc > peak.Load() {
-				peak.Store(m.HeapAlloc)
-			}
-			select {
-			case <-stop:
-				return
-			case <-time.After(500 * time.Microsecond):
-			}
-		}
-	}()
+	stop := heappeak.Watch(500 * time.Microsecond)
 	f()
-	close(stop)
-	wg.Wait()
-	if p := peak.Load(); p > base {
-		return p - base
+	if p := stop(); p > ms.HeapAlloc {
+		return p - ms.HeapAlloc
 	}
 	return 0
 }

@@ -5,13 +5,11 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/discordgpt/discordgpt/internal/heappeak"
 	"github.com/discordgpt/discordgpt/sandbox"
 )
 
@@ -97,34 +95,14 @@ df.plot(x="x", y="y")
 plt.savefig("chart.png")`},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
-			var peak atomic.Uint64
-			stop := make(chan struct{})
-			var wg sync.WaitGroup
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				var m runtime.MemStats
-				for {
-					runtime.ReadMemStats(&m)
-					if m.HeapAlloc > peak.Load() {
-						peak.Store(m.HeapAlloc)
-					}
-					select {
-					case <-stop:
-						return
-					case <-time.After(time.Millisecond):
-					}
-				}
-			}()
+			stop := heappeak.Watch(time.Millisecond)
 			for i := 0; i < b.N; i++ {
 				res, err := s.Run(context.Background(), bc.code, nil)
 				if err != nil || res.ExitCode != 0 {
 					b.Fatalf("%v %+v", err, res)
 				}
 			}
-			close(stop)
-			wg.Wait()
-			b.ReportMetric(float64(peak.Load())/(1<<20), "bot-heap-MB")
+			b.ReportMetric(float64(stop())/(1<<20), "bot-heap-MB")
 		})
 	}
 }
