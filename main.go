@@ -91,6 +91,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		return 0
 	}
+	bot.Version = buildVersion()
 	log.Info("starting discordgpt", "version", buildVersion(), "data_dir", cfg.DataDir)
 	if err := bot.Run(ctx, cfg, log); err != nil {
 		fmt.Fprintln(stderr, "discordgpt:", err)

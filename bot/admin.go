@@ -35,6 +35,7 @@ func adminCommand() *discordgo.ApplicationCommand {
 			{Type: discordgo.ApplicationCommandOptionSubCommand, Name: "usage", Description: "Top users by cost this month, and a CSV of all"},
 			{Type: discordgo.ApplicationCommandOptionSubCommand, Name: "stop", Description: "Stop a user's running answer", Options: user("Whose answer")},
 			{Type: discordgo.ApplicationCommandOptionSubCommand, Name: "backup", Description: "Write a snapshot of the database now"},
+			{Type: discordgo.ApplicationCommandOptionSubCommand, Name: "mcp", Description: "The MCP servers: running or not, and their tools"},
 			{Type: discordgo.ApplicationCommandOptionSubCommand, Name: "reset", Description: "Reset a user's data, as their /reset would", Options: user("Whose data")},
 		},
 	}
@@ -63,6 +64,8 @@ func (b *Bot) cmdAdmin(ctx context.Context, i *discordgo.Interaction) error {
 	}
 	log := b.log.With("user_id", admin, "command", "admin "+path)
 	switch path {
+	case "mcp":
+		return b.respondEphemeral(i, truncateRunes(b.mcpReport(), MessageLimit-1))
 	case "blacklist add":
 		if b.cfg.IsAdmin(target) {
 			return b.respondEphemeral(i, "❌ Admins can't be blacklisted.")
@@ -242,4 +245,20 @@ func (b *Bot) adminUsage(i *discordgo.Interaction) error {
 	_, err = b.dg.InteractionResponseEdit(i, &discordgo.WebhookEdit{Content: &content, AllowedMentions: noMentions(),
 		Files: []*discordgo.File{{Name: "usage-" + month + ".csv", ContentType: "text/csv", Reader: &buf}}})
 	return err
+}
+
+// mcpReport says, per MCP server, whether it runs and its tools.
+func (b *Bot) mcpReport() string {
+	if b.mcp == nil {
+		return "🧩 No MCP servers are configured (`MCP_CONFIG`)."
+	}
+	var sb strings.Builder
+	for _, st := range b.mcp.Status() {
+		if st.Up {
+			fmt.Fprintf(&sb, "🟢 `%s` (%s): %d tools: %s\n", st.Name, st.Transport, len(st.Tools), strings.Join(st.Tools, ", "))
+		} else {
+			fmt.Fprintf(&sb, "🔴 `%s` (%s): not running: %s\n", st.Name, st.Transport, truncateRunes(st.Err, 200))
+		}
+	}
+	return sb.String()
 }

@@ -19,10 +19,15 @@ import (
 	"github.com/bwmarrin/discordgo"
 	"github.com/discordgpt/discordgpt/bot/llm"
 	"github.com/discordgpt/discordgpt/files"
+	"github.com/discordgpt/discordgpt/mcphost"
 	"github.com/discordgpt/discordgpt/sandbox"
 	"github.com/discordgpt/discordgpt/store"
+	"github.com/discordgpt/discordgpt/web"
 	bolterrors "go.etcd.io/bbolt/errors"
 )
+
+// Version is the bot's version, told to MCP servers; main sets it.
+var Version = "dev"
 
 // ShutdownGrace is how long running handlers may finish after a stop signal.
 const ShutdownGrace = 10 * time.Second
@@ -57,6 +62,10 @@ type Bot struct {
 	sandbox *sandbox.Sandbox
 	// codeSlots holds one token per running code run.
 	codeSlots chan struct{}
+	// fetcher reads pages for fetch_url through the address guard.
+	fetcher *web.Fetcher
+	// mcp runs the owner's MCP servers; nil without MCP_CONFIG.
+	mcp *mcphost.Manager
 }
 
 // Run connects to Discord and serves until ctx is cancelled, then stops
@@ -91,7 +100,10 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		return err
 	}
 	b := &Bot{cfg: cfg, db: db, log: log, llm: newLLM(cfg, db, log), files: fdir,
-		http: &http.Client{Timeout: 5 * time.Minute}, reminderWake: make(chan struct{}, 1)}
+		http: &http.Client{Timeout: 5 * time.Minute}, reminderWake: make(chan struct{}, 1), fetcher: newFetcher(cfg)}
+	if err := os.MkdirAll(filepath.Join(cfg.DataDir, "tmp"), 0o700); err != nil {
+		return fmt.Errorf("data dir: %w", err)
+	}
 	b.handlers.init()
 	b.loadStoredModels()
 	b.startSandbox(ctx)
@@ -104,6 +116,11 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	// The provider's model list decides what is offered: fetch it before
 	// users can ask (bounded; the stored list stands in if it fails).
 	b.refreshModels(ctx)
+	if len(cfg.MCP.Servers) > 0 {
+		b.mcp = mcphost.New(cfg.MCP, Version, log)
+		b.mcp.Start(jobsCtx)
+		defer b.mcp.Wait()
+	}
 	jobs.Add(4)
 	go func() { defer jobs.Done(); b.scrub(jobsCtx) }() // erasures a stop interrupted
 	go func() { defer jobs.Done(); b.runSweeper(jobsCtx) }()

@@ -180,6 +180,9 @@ func (b *Bot) answer(ctx context.Context, m *discordgo.Message, q store.Message,
 	}
 	typing := b.startTyping(ctx, m.ChannelID)
 	tc := &toolCall{b: b, userID: userID, channelID: m.ChannelID, guildID: m.GuildID, valid: valid, out: &toolOutput{}}
+	if m.Member != nil {
+		tc.roles = m.Member.Roles
+	}
 	run := b.runModel(ctx, r, req, tc, typing)
 	streamEnded()
 	typing()
@@ -187,6 +190,9 @@ func (b *Bot) answer(ctx context.Context, m *discordgo.Message, q store.Message,
 	visible := strings.TrimSpace(llm.StripThink(res.Text, true))
 	usage := run.usage
 	made := tc.out.made()
+	if tc.out.suppressEmbeds() {
+		r.flags = discordgo.MessageFlagsSuppressEmbeds
+	}
 	now := b.cfg.now()
 	day, month := b.ledgerDay(now), b.ledgerMonth(now)
 	if res.Err != nil || (visible == "" && len(made) == 0) {

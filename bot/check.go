@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"strings"
 	"time"
 
 	"github.com/discordgpt/discordgpt/bot/llm"
+	"github.com/discordgpt/discordgpt/mcphost"
 
 	"github.com/bwmarrin/discordgo"
 )
@@ -69,6 +71,9 @@ func Check(ctx context.Context, cfg Config, w io.Writer) error {
 	} else {
 		fmt.Fprintf(w, "code interpreter: ok (%s with numpy, pandas and matplotlib, in bubblewrap)\n", cfg.Python)
 	}
+	if len(cfg.MCP.Servers) > 0 {
+		checkMCP(ctx, cfg, w)
+	}
 	for _, warn := range st.warnings(cfg, now) {
 		fmt.Fprintf(w, "warning: %s\n", warn)
 	}
@@ -76,4 +81,32 @@ func Check(ctx context.Context, cfg Config, w io.Writer) error {
 		return fmt.Errorf("%d check(s) failed", failed)
 	}
 	return nil
+}
+
+// checkMCP starts each MCP server, waits until each is up (or 20 s), and
+// prints its state and tools.
+func checkMCP(ctx context.Context, cfg Config, w io.Writer) {
+	ctx, cancel := context.WithCancel(ctx)
+	m := mcphost.New(cfg.MCP, Version, slog.New(slog.DiscardHandler))
+	m.Start(ctx)
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		all := true
+		for _, st := range m.Status() {
+			all = all && st.Up
+		}
+		if all {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	for _, st := range m.Status() {
+		if st.Up {
+			fmt.Fprintf(w, "mcp %s: ok (%s), %d tools: %s\n", st.Name, st.Transport, len(st.Tools), strings.Join(st.Tools, ", "))
+		} else {
+			fmt.Fprintf(w, "mcp %s: not running (%s): %s\n", st.Name, st.Transport, st.Err)
+		}
+	}
+	cancel()
+	m.Wait()
 }

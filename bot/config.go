@@ -1,9 +1,11 @@
 package bot
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"math"
+	"net/netip"
 	"net/url"
 	"os"
 	"strconv"
@@ -12,6 +14,8 @@ import (
 	_ "time/tzdata" // time zones on systems without a zoneinfo database (TIMEZONE, /timezone)
 
 	"github.com/discordgpt/discordgpt/bot/llm"
+	"github.com/discordgpt/discordgpt/mcphost"
+	"github.com/discordgpt/discordgpt/web"
 )
 
 // Config is everything the bot reads from its environment, parsed and
@@ -104,6 +108,18 @@ type Config struct {
 	CodeMemoryMB int
 	// CodeMaxConcurrent is CODE_MAX_CONCURRENT: runs at once.
 	CodeMaxConcurrent int
+	// WebAllowHosts is WEB_ALLOW_HOSTS: private hosts (host or host:port)
+	// fetch_url may reach.
+	WebAllowHosts []string
+	// WebMaxBytes and WebTimeout are WEB_MAX_BYTES and WEB_TIMEOUT.
+	WebMaxBytes int64
+	WebTimeout  time.Duration
+	// SearxngURL and BraveAPIKey configure web_search (SearXNG first);
+	// BraveURL is BRAVE_API_URL, Brave's endpoint.
+	SearxngURL, BraveAPIKey, BraveURL string
+	// MCP is MCP_CONFIG's servers; MCPConfig is the file's path.
+	MCP       mcphost.Config
+	MCPConfig string
 
 	// DownloadIdleTimeout is how long an attachment download may make no
 	// progress (0: 20 s). Not read from the environment.
@@ -115,6 +131,10 @@ type Config struct {
 	// DBMaxSize caps the database file's size (0: none). Not read from
 	// the environment: tests use it to make the disk "full".
 	DBMaxSize int
+	// WebLookup resolves names for fetch_url (nil: the system resolver).
+	// Not read from the environment: tests use it to make a public name
+	// resolve to loopback.
+	WebLookup func(ctx context.Context, host string) ([]netip.Addr, error)
 	// ReminderTick is the longest the reminder clock sleeps between looks
 	// (0: 30 s). Not read from the environment (tests shorten it).
 	ReminderTick time.Duration
@@ -197,6 +217,13 @@ func LoadConfig(env Lookup) (Config, error) {
 		CodeTimeout:         r.duration("CODE_TIMEOUT", 30*time.Second, time.Second, 10*time.Minute),
 		CodeMemoryMB:        r.intRange("CODE_MEMORY_MB", 512, 64, 65536),
 		CodeMaxConcurrent:   r.intRange("CODE_MAX_CONCURRENT", 2, 1, 64),
+		WebAllowHosts:       r.hosts("WEB_ALLOW_HOSTS"),
+		WebMaxBytes:         int64(r.intRange("WEB_MAX_BYTES", 2<<20, 1<<10, 100<<20)),
+		WebTimeout:          r.duration("WEB_TIMEOUT", 15*time.Second, time.Second, 5*time.Minute),
+		SearxngURL:          r.optionalURL("SEARXNG_URL"),
+		BraveAPIKey:         r.secret("BRAVE_API_KEY"),
+		BraveURL:            r.url("BRAVE_API_URL", web.BraveURL),
+		MCPConfig:           r.str("MCP_CONFIG", ""),
 		RetryBackoff:        time.Second,
 	}
 	c.RateCount, c.RateWindow = r.rate("RATE_LIMIT", "3/5s")
@@ -214,6 +241,12 @@ func LoadConfig(env Lookup) (Config, error) {
 		var err error
 		if c.PriceFile, err = llm.LoadPriceFile(c.PricingFile); err != nil {
 			r.fail("PRICING_FILE", err.Error())
+		}
+	}
+	if r.err == nil && c.MCPConfig != "" {
+		var err error
+		if c.MCP, err = mcphost.LoadConfig(c.MCPConfig); err != nil {
+			r.fail("MCP_CONFIG", err.Error())
 		}
 	}
 	c.ImageModel = r.str("IMAGE_MODEL", "")
@@ -379,6 +412,35 @@ func (r *reader) list(key string, def []string) []string {
 	return out
 }
 
+// hosts reads a comma list of host or host:port entries.
+func (r *reader) hosts(key string) []string {
+	v, ok := r.get(key)
+	if !ok {
+		return nil
+	}
+	var out []string
+	for _, h := range strings.Split(v, ",") {
+		h = strings.ToLower(strings.TrimSpace(h))
+		if h == "" {
+			continue
+		}
+		if strings.ContainsAny(h, "/ @?#") {
+			r.fail(key, fmt.Sprintf("%q is not a host or host:port", h))
+			return nil
+		}
+		out = append(out, h)
+	}
+	return out
+}
+
+// optionalURL reads an http(s) URL that may be unset.
+func (r *reader) optionalURL(key string) string {
+	if _, ok := r.get(key); !ok {
+		return ""
+	}
+	return r.url(key, "")
+}
+
 // tools reads TOOLS: unset is nil (all), "none" is empty, else names from
 // toolNames.
 func (r *reader) tools(key string) []string {
@@ -395,8 +457,8 @@ func (r *reader) tools(key string) []string {
 		if s == "" || contains(out, s) {
 			continue
 		}
-		if !contains(toolNames, s) {
-			r.fail(key, fmt.Sprintf("%q is not a tool; the tools are %s (or all, or none)", s, strings.Join(toolNames, ", ")))
+		if !contains(toolNames, s) && s != "mcp" {
+			r.fail(key, fmt.Sprintf("%q is not a tool; the tools are %s, mcp (every MCP server's), or all, or none", s, strings.Join(toolNames, ", ")))
 			return nil
 		}
 		out = append(out, s)

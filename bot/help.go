@@ -23,6 +23,12 @@ func (b *Bot) cmdHelp(_ context.Context, i *discordgo.Interaction) error {
 		if ts["run_python"] != nil {
 			can = append(can, "run Python on your files in a sandbox (charts and files I make come back to you)")
 		}
+		if ts["web_search"] != nil {
+			can = append(can, "search the web")
+		}
+		if ts["fetch_url"] != nil {
+			can = append(can, "read web pages (public addresses only)")
+		}
 		if ts["set_reminder"] != nil {
 			can = append(can, "set reminders (\"remind me tomorrow at 9 to call Sam\"), sent "+b.reminderWhere())
 		}

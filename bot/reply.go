@@ -37,6 +37,8 @@ type replier struct {
 	tracked   string     // key of the answer's in-flight record, if any
 	lastFlush time.Time
 	limited   time.Time // last Discord rate limit seen when the interval was adjusted
+	// flags go on the final messages (no link previews for web answers).
+	flags discordgo.MessageFlags
 }
 
 type sentPart struct {
@@ -155,7 +157,7 @@ func (r *replier) finalize(answer, tail, fileName string, comps []discordgo.Mess
 	}
 	post := func() error {
 		m, err := r.b.send(r.channelID, &discordgo.MessageSend{
-			Content: head, Reference: r.ref, Files: file(), AllowedMentions: noMentions(), Components: comps})
+			Content: head, Reference: r.ref, Files: file(), AllowedMentions: noMentions(), Components: comps, Flags: r.flags})
 		if err != nil {
 			return fmt.Errorf("send answer file: %w", err)
 		}
@@ -172,6 +174,7 @@ func (r *replier) finalize(answer, tail, fileName string, comps []discordgo.Mess
 	if err := r.b.edit(func() *discordgo.MessageEdit {
 		edit := discordgo.NewMessageEdit(r.channelID, first).SetContent(head)
 		edit.Files = file()
+		edit.Flags = r.flags
 		edit.AllowedMentions = noMentions()
 		if comps != nil {
 			edit.Components = &comps
@@ -201,13 +204,16 @@ func (r *replier) apply(parts []string, comps []discordgo.MessageComponent, fina
 	for i, p := range parts {
 		last := i == len(parts)-1 && comps != nil
 		if i < len(r.sent) {
-			if r.sent[i].content == p && !last {
+			if r.sent[i].content == p && !last && !(final && r.flags != 0) {
 				continue
 			}
 			id := r.sent[i].id
 			err := r.b.edit(func() *discordgo.MessageEdit {
 				edit := discordgo.NewMessageEdit(r.channelID, id).SetContent(p)
 				edit.AllowedMentions = noMentions()
+				if final {
+					edit.Flags = r.flags
+				}
 				if last {
 					edit.Components = &comps
 				}
@@ -246,7 +252,7 @@ func (r *replier) apply(parts []string, comps []discordgo.MessageComponent, fina
 
 // part is the message that posts part i of an answer.
 func (r *replier) part(i int, content string, last bool, comps []discordgo.MessageComponent) *discordgo.MessageSend {
-	send := &discordgo.MessageSend{Content: content, AllowedMentions: noMentions()}
+	send := &discordgo.MessageSend{Content: content, AllowedMentions: noMentions(), Flags: r.flags}
 	if last {
 		send.Components = comps
 	}

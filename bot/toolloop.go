@@ -31,7 +31,7 @@ const toolLimitNote = "🔧 *I stopped using tools after %d rounds (this bot's l
 // MAX_TOOL_ROUNDS rounds. While tools run, the answer shows one line per
 // call; the model's text replaces them as it streams.
 func (b *Bot) runModel(ctx context.Context, r *replier, req llm.Request, tc *toolCall, onFirstText func()) modelRun {
-	ts := b.tools()
+	ts := b.toolsFor(tc)
 	req.Tools = toolDefs(ts)
 	run := modelRun{usage: store.Usage{Model: req.Model}}
 	for round := 0; ; round++ {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -15,7 +16,7 @@ import (
 )
 
 // toolNames are every tool the bot has, in the order they are offered.
-var toolNames = []string{"list_files", "read_file", "run_python", "set_reminder", "list_reminders", "cancel_reminder", "generate_image"}
+var toolNames = []string{"list_files", "read_file", "run_python", "fetch_url", "web_search", "set_reminder", "list_reminders", "cancel_reminder", "generate_image"}
 
 // Tool result limits.
 const (
@@ -42,6 +43,7 @@ type toolCall struct {
 	userID    string
 	channelID string
 	guildID   string
+	roles     []string
 	valid     func() bool
 	args      json.RawMessage
 	// out collects what the answer carries besides text.
@@ -53,6 +55,21 @@ type toolCall struct {
 type toolOutput struct {
 	mu    sync.Mutex
 	files []store.FileMeta
+	// suppress is set when the answer cites the web: its links show no
+	// previews.
+	suppress bool
+}
+
+func (o *toolOutput) noEmbeds() {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.suppress = true
+}
+
+func (o *toolOutput) suppressEmbeds() bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.suppress
 }
 
 func (o *toolOutput) addFile(f store.FileMeta) {
@@ -122,16 +139,43 @@ func (b *Bot) allTools() map[string]*tool {
 	if b.sandbox != nil {
 		ts["run_python"] = b.codeTool()
 	}
+	for _, t := range b.webTools() {
+		ts[t.def.Name] = t
+	}
 	return ts
 }
 
-// toolDefs lists the definitions of ts in the order of toolNames.
+// toolsFor are the tools offered to this caller: the built-in ones and
+// the MCP servers' tools they may use.
+func (b *Bot) toolsFor(tc *toolCall) map[string]*tool {
+	ts := b.tools()
+	for name, t := range b.mcpTools(tc) {
+		if ts == nil {
+			ts = map[string]*tool{}
+		}
+		ts[name] = t
+	}
+	return ts
+}
+
+// toolDefs lists the definitions of ts: the built-in tools in the order
+// of toolNames, then the rest (MCP) by name.
 func toolDefs(ts map[string]*tool) []llm.Tool {
 	var out []llm.Tool
 	for _, name := range toolNames {
 		if t, ok := ts[name]; ok {
 			out = append(out, t.def)
 		}
+	}
+	var more []string
+	for name := range ts {
+		if !contains(toolNames, name) {
+			more = append(more, name)
+		}
+	}
+	sort.Strings(more)
+	for _, name := range more {
+		out = append(out, ts[name].def)
 	}
 	return out
 }

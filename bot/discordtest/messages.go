@@ -351,6 +351,9 @@ func (s *Server) editMessage(id string, p messagePayload, files []File) (*discor
 		return nil, err
 	}
 	m.Flags &^= discordgo.MessageFlagsLoading
+	if p.flagsSet {
+		m.Flags = m.Flags&^editableFlags | p.Flags&editableFlags
+	}
 	now := time.Now()
 	m.EditedTimestamp = &now
 	s.messages[id] = &m

@@ -72,7 +72,28 @@ type messagePayload struct {
 	// message already made instead of a new one.
 	Nonce        string `json:"nonce"`
 	EnforceNonce bool   `json:"enforce_nonce"`
+	// flagsSet tells an edit that sets flags (to 0, maybe) from one that
+	// leaves them as they are.
+	flagsSet bool
 }
+
+// UnmarshalJSON notes whether the payload named its flags.
+func (p *messagePayload) UnmarshalJSON(b []byte) error {
+	type plain messagePayload
+	if err := json.Unmarshal(b, (*plain)(p)); err != nil {
+		return err
+	}
+	var keys map[string]json.RawMessage
+	if err := json.Unmarshal(b, &keys); err != nil {
+		return err
+	}
+	_, p.flagsSet = keys["flags"]
+	return nil
+}
+
+// editableFlags are the flags an edit may set or unset on a message
+// (Discord: only SUPPRESS_EMBEDS).
+const editableFlags = discordgo.MessageFlagsSuppressEmbeds
 
 func runes(s string) int { return utf8.RuneCountInString(s) }
 

@@ -20,6 +20,8 @@ type Price struct {
 	// quality (low, medium, high); larger sizes cost in proportion to
 	// their pixels.
 	PerImage map[string]float64 `json:"per_image,omitempty"`
+	// PerSearch is what a search backend charges per search.
+	PerSearch float64 `json:"per_search,omitempty"`
 }
 
 // PricesTaken is when the built-in price table was last checked.
@@ -90,7 +92,7 @@ func LoadPriceFile(path string) (map[string]Price, error) {
 	}
 	out := make(map[string]Price, len(file))
 	for model, p := range file {
-		if p == nil || p.Input < 0 || p.CachedInput < 0 || p.Output < 0 || strings.TrimSpace(model) == "" {
+		if p == nil || p.Input < 0 || p.CachedInput < 0 || p.Output < 0 || p.PerSearch < 0 || strings.TrimSpace(model) == "" {
 			return nil, fmt.Errorf("model %q: prices must be numbers of 0 or more", model)
 		}
 		for q, v := range p.PerImage {
@@ -121,6 +123,9 @@ func NewPrices(provider, file map[string]Price, unknown *Price) *Prices {
 	p := &Prices{table: BuiltinPrices(), unknown: unknown, file: len(file) > 0}
 	for k, v := range builtinImagePrices {
 		p.table[k] = Price{PerImage: v}
+	}
+	for k, v := range builtinSearchPrices {
+		p.table[k] = Price{PerSearch: v}
 	}
 	for k, v := range provider {
 		p.table[strings.ToLower(k)] = v
@@ -191,4 +196,16 @@ func FormatCost(usd float64) string {
 		return fmt.Sprintf("$%.4f", usd)
 	}
 	return fmt.Sprintf("$%.2f", usd)
+}
+
+// builtinSearchPrices are dollars per search of the search backends, as of
+// PricesTaken: Brave Search's API at its $5 per 1,000 requests list price
+// (SearXNG, self-hosted, is free). PRICING_FILE's per_search overrides.
+var builtinSearchPrices = map[string]float64{"brave-search": 0.005}
+
+// SearchCost is what one search of backend costs; known says whether a
+// price was found.
+func (p *Prices) SearchCost(backend string) (float64, bool) {
+	pr, ok := p.Lookup(backend)
+	return pr.PerSearch, ok && pr.PerSearch > 0
 }
