@@ -4,21 +4,17 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"encoding/json"
 	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/discordgpt/discordgpt/bot"
-	"github.com/discordgpt/discordgpt/bot/openaitest"
 	"github.com/discordgpt/discordgpt/sandbox"
-	openai "github.com/sashabaranov/go-openai"
 )
 
 // needSandbox skips a test where bubblewrap or Debian's Python packages
@@ -33,34 +29,6 @@ func needSandbox(t *testing.T) {
 		t.Fatalf("the code sandbox must run in CI: %v", err)
 	}
 	t.Skipf("code sandbox unavailable here: %v", err)
-}
-
-// codeModel runs the code the test registered for each question, then
-// says what the tool answered.
-type codeModel struct {
-	mu   sync.Mutex
-	code map[string]string
-}
-
-func (c *codeModel) set(question, code string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.code[question] = code
-}
-
-func (c *codeModel) respond(req openai.ChatCompletionRequest) openaitest.Reply {
-	if lastIsTool(req) {
-		res := toolResults(req)
-		return openaitest.Reply{Text: "tool: " + truncate(res[len(res)-1], 1500)}
-	}
-	c.mu.Lock()
-	code, ok := c.code[openaitest.LastUserText(req)]
-	c.mu.Unlock()
-	if !ok {
-		return openaitest.Echo(req)
-	}
-	args, _ := json.Marshal(map[string]string{"code": code})
-	return openaitest.Reply{ToolCalls: []openai.ToolCall{call("py", "run_python", string(args))}}
 }
 
 func truncate(s string, n int) string {
@@ -89,17 +57,17 @@ func TestCode_ChartFromCSV(t *testing.T) {
 	for _, api := range bothAPIs {
 		t.Run(string(api), func(t *testing.T) {
 			h := startBot(t, func(c *bot.Config) { c.API = api; c.RateCount = 0 })
-			cm := &codeModel{code: map[string]string{}}
-			h.ai.SetResponder(cm.respond)
+			tm := newToolModel()
+			h.ai.SetResponder(tm.respond)
 			const u = "7301"
 			h.upload(t, u, h.fake.AddAttachment("sales.csv", "text/csv", []byte("month,sales\njan,10\nfeb,15\nmar,7\n")))
-			cm.set("plot my sales", `import pandas as pd
+			tm.set("plot my sales", "run_python", map[string]string{"code": `import pandas as pd
 import matplotlib.pyplot as plt
 df = pd.read_csv("sales.csv")
 print("total", df["sales"].sum())
 df.plot(x="month", y="sales", kind="bar")
 plt.show()  # headless: the runner saves the figure
-`)
+`})
 			q := mention(h.fake, u, "code-"+string(api), "plot my sales")
 			waitReplyPrefix(t, h, q, "tool: Exit status 0")
 			res := lastToolResult(t, h)
@@ -152,8 +120,8 @@ func TestCode_EscapesFailSafely(t *testing.T) {
 		c.CodeTimeout = 3 * time.Second
 		c.CodeMemoryMB = 256
 	})
-	cm := &codeModel{code: map[string]string{}}
-	h.ai.SetResponder(cm.respond)
+	tm := newToolModel()
+	h.ai.SetResponder(tm.respond)
 	const victim = "7311"
 	h.upload(t, victim, h.fake.AddAttachment("diary.txt", "text/plain", []byte("dear diary, my secret")))
 	victimID := fileIDsIn(lastChat(t, h.ai))[0]
@@ -218,7 +186,7 @@ print("parent done")`, "parent done", "the PID namespace ends with the run: bwra
 		t.Run(c.name, func(t *testing.T) {
 			u := fmt.Sprint(7400 + i)
 			q := fmt.Sprintf("case %d", i)
-			cm.set(q, c.code)
+			tm.set(q, "run_python", map[string]string{"code": c.code})
 			waitReplyPrefix(t, h, h.dm(u, q), "tool: ")
 			res := lastToolResult(t, h)
 			if !strings.Contains(res, c.want) {
