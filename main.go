@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -76,25 +77,39 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "discordgpt: %s takes no arguments\n", cmd)
 		return 2
 	}
+	warnings := bot.DotEnvWarnings(".env", dotenv)
 	cfg, err := bot.LoadConfig(env)
 	if err != nil {
 		fmt.Fprintln(stderr, "discordgpt: config:", err)
+		for _, w := range warnings {
+			fmt.Fprintln(stderr, "discordgpt: warning:", w)
+		}
 		return 2
 	}
 	log := newLogger(cfg, stderr)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	if cmd == "check" {
+		for _, w := range warnings {
+			fmt.Fprintln(stdout, "warning:", w)
+		}
 		if err := bot.Check(ctx, cfg, stdout); err != nil {
 			fmt.Fprintln(stderr, "discordgpt: check:", err)
 			return 1
 		}
 		return 0
 	}
+	for _, w := range warnings {
+		log.Warn(w)
+	}
 	bot.Version = buildVersion()
 	log.Info("starting discordgpt", "version", buildVersion(), "data_dir", cfg.DataDir)
 	if err := bot.Run(ctx, cfg, log); err != nil {
 		fmt.Fprintln(stderr, "discordgpt:", err)
+		var se *bot.SetupError
+		if errors.As(err, &se) {
+			return 2 // the owner must fix it: restarting will not help
+		}
 		return 1
 	}
 	log.Info("stopped")

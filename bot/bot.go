@@ -66,6 +66,8 @@ type Bot struct {
 	fetcher *web.Fetcher
 	// mcp runs the owner's MCP servers; nil without MCP_CONFIG.
 	mcp *mcphost.Manager
+	// readyOnce logs the first READY.
+	readyOnce sync.Once
 }
 
 // Run connects to Discord and serves until ctx is cancelled, then stops
@@ -132,8 +134,14 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if err != nil {
 		log.Error("read interrupted answers", "err", err)
 	}
-	if err := b.connect(); err != nil {
+	if err := b.connectWithRetry(ctx); err != nil {
 		return err
+	}
+	if ctx.Err() != nil { // stopped while connecting
+		if b.dg != nil {
+			_ = b.dg.Close()
+		}
+		return nil
 	}
 	log.Info("connected to discord", "user_id", b.botUserID(), "app_id", b.appID)
 	// Chat works while the slash commands are (re)registered; a failure is
@@ -188,13 +196,44 @@ func newLLM(cfg Config, db *store.DB, log *slog.Logger) *llm.Client {
 		RetryBackoff: cfg.RetryBackoff, Now: cfg.Now}, db, log)
 }
 
+// botIntents are the gateway intents the bot needs; Message Content is
+// privileged (switched on in the Developer Portal).
+const botIntents = discordgo.IntentsGuildMessages | discordgo.IntentsDirectMessages | discordgo.IntentMessageContent
+
+// maxConnectWait caps the wait between tries to reach Discord at start.
+const maxConnectWait = 2 * time.Minute
+
+// connectWithRetry connects, retrying with growing waits while Discord
+// cannot be reached (a network down at boot is no reason to crash-loop).
+// A setup problem (a token, an intent) is returned at once.
+func (b *Bot) connectWithRetry(ctx context.Context) error {
+	wait := b.cfg.RetryBackoff
+	for {
+		err := b.connect()
+		var se *SetupError
+		switch {
+		case err == nil:
+			return nil
+		case errors.As(err, &se):
+			return err
+		}
+		b.log.Error("cannot reach Discord; retrying", "err", err, "retry_in", wait.String())
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(wait):
+		}
+		wait = min(max(wait*2, time.Second), maxConnectWait)
+	}
+}
+
 // connect opens the gateway session with our handlers attached.
 func (b *Bot) connect() error {
 	dg, err := discordgo.New("Bot " + b.cfg.DiscordToken)
 	if err != nil {
 		return fmt.Errorf("discord session: %w", err)
 	}
-	dg.Identify.Intents = discordgo.IntentsGuildMessages | discordgo.IntentsDirectMessages | discordgo.IntentMessageContent
+	dg.Identify.Intents = botIntents
 	dg.Client = &http.Client{Timeout: 60 * time.Second}
 	dg.LogLevel = discordgo.LogWarning
 	if b.cfg.LogLevel <= slog.LevelDebug {
@@ -205,6 +244,7 @@ func (b *Bot) connect() error {
 		b.handlers.run("message", b.log, func(ctx context.Context) { b.onMessage(ctx, m.Message) })
 	})
 	dg.AddHandler(func(_ *discordgo.Session, rl *discordgo.RateLimit) { b.rateLimits.note(rl.URL) })
+	dg.AddHandler(func(_ *discordgo.Session, r *discordgo.Ready) { b.readyOnce.Do(func() { b.logReady(r) }) })
 	dg.AddHandler(func(_ *discordgo.Session, e *discordgo.Event) { b.uploadLimits.note(e) })
 	dg.AddHandler(func(_ *discordgo.Session, i *discordgo.InteractionCreate) {
 		b.handlers.run("interaction", b.log, func(ctx context.Context) { b.onInteraction(ctx, i.Interaction) })
@@ -212,7 +252,8 @@ func (b *Bot) connect() error {
 	// Set before Open: handlers start running inside it.
 	b.dg = dg
 	if err := dg.Open(); err != nil {
-		return fmt.Errorf("connect to discord: %w", err)
+		_ = dg.Close()
+		return explainConnect(fmt.Errorf("connect to discord: %w", err))
 	}
 	dg.State.RLock()
 	if dg.State.Application != nil {

@@ -83,6 +83,7 @@ func (b *Bot) onMessage(ctx context.Context, m *discordgo.Message) {
 	}
 	now := b.cfg.now()
 	if refusal := b.access(userID, m.ChannelID, roles); refusal != "" {
+		b.logMessage(m, "refused", "access", store.Usage{}, 0, time.Time{})
 		if !b.users.noticeDue(userID, "access", now) {
 			return
 		}
@@ -94,12 +95,14 @@ func (b *Bot) onMessage(ctx context.Context, m *discordgo.Message) {
 		return
 	}
 	if !b.cfg.IsAdmin(userID) && !b.users.allow(userID, now, b.cfg.RateCount, b.cfg.RateWindow) {
+		b.logMessage(m, "refused", "rate_limit", store.Usage{}, 0, time.Time{})
 		if b.users.noticeDue(userID, "rate", now) {
 			b.sendNotice(m, rateLimitText)
 		}
 		return
 	}
 	if err := b.checkBudget(userID, now); err != nil {
+		b.logMessage(m, "refused", "budget", store.Usage{}, 0, time.Time{})
 		if b.users.noticeDue(userID, "budget", now) {
 			b.sendNotice(m, UserMessage(err))
 		}
@@ -130,6 +133,7 @@ func (b *Bot) converse(ctx context.Context, m *discordgo.Message, q store.Messag
 	userID := m.Author.ID
 	t, err := b.users.join(userID)
 	if err != nil {
+		b.logMessage(m, "refused", "queue_full", store.Usage{}, 0, time.Time{})
 		b.sendNotice(m, tooManyText)
 		return
 	}
@@ -165,6 +169,7 @@ func (b *Bot) converse(ctx context.Context, m *discordgo.Message, q store.Messag
 // the model has finished, so /stop no longer applies.
 func (b *Bot) answer(ctx context.Context, m *discordgo.Message, q store.Message, model, placeholderID string, valid func() bool, streamEnded func()) error {
 	userID := m.Author.ID
+	start := time.Now()
 	r := b.newReplier(m.ChannelID, replyRef(m), userID, placeholderID)
 	req, err := b.buildRequest(userID, model, q, b.cfg.now())
 	if err != nil {
@@ -190,6 +195,18 @@ func (b *Bot) answer(ctx context.Context, m *discordgo.Message, q store.Message,
 	visible := strings.TrimSpace(llm.StripThink(res.Text, true))
 	usage := run.usage
 	made := tc.out.made()
+	defer func() {
+		outcome, reason := "answered", ""
+		switch {
+		case res.Err != nil && errors.Is(context.Cause(ctx), errStoppedByUser):
+			outcome = "stopped"
+		case res.Err != nil:
+			outcome, reason = "failed", errorKind(res.Err)
+		case visible == "" && len(made) == 0:
+			outcome = "empty"
+		}
+		b.logMessage(m, outcome, reason, usage, len(run.uses), start)
+	}()
 	if tc.out.suppressEmbeds() {
 		r.flags = discordgo.MessageFlagsSuppressEmbeds
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"strings"
 	"time"
 
@@ -32,7 +33,18 @@ func Check(ctx context.Context, cfg Config, w io.Writer) error {
 	}
 	if err != nil {
 		failed++
-		fmt.Fprintf(w, "discord: FAILED: %v\n", err)
+		fmt.Fprintf(w, "discord: FAILED: %v\n", explainConnect(err))
+	} else if gerr := checkGateway(cfg); gerr != nil {
+		failed++
+		fmt.Fprintf(w, "discord gateway: FAILED: %v\n", gerr)
+	} else {
+		fmt.Fprintln(w, "discord gateway: ok (the Message Content intent is allowed)")
+	}
+	if derr := checkDataDir(cfg.DataDir); derr != nil {
+		failed++
+		fmt.Fprintf(w, "data dir: FAILED: %v\n", derr)
+	} else {
+		fmt.Fprintf(w, "data dir: ok (%s is writable)\n", cfg.DataDir)
 	}
 	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
@@ -109,4 +121,34 @@ func checkMCP(ctx context.Context, cfg Config, w io.Writer) {
 	}
 	cancel()
 	m.Wait()
+}
+
+// checkGateway opens a real gateway session with the bot's intents, which
+// is where Discord refuses a privileged intent switched off (4014).
+func checkGateway(cfg Config) error {
+	dg, err := discordgo.New("Bot " + cfg.DiscordToken)
+	if err != nil {
+		return err
+	}
+	dg.Identify.Intents = botIntents
+	dg.StateEnabled = false
+	dg.LogLevel = -1
+	if err := dg.Open(); err != nil {
+		_ = dg.Close()
+		return explainConnect(err)
+	}
+	return dg.Close()
+}
+
+// checkDataDir makes sure DATA_DIR exists and takes a file.
+func checkDataDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(dir, ".check-*")
+	if err != nil {
+		return fmt.Errorf("cannot write there: %w", err)
+	}
+	f.Close()
+	return os.Remove(f.Name())
 }

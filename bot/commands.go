@@ -95,11 +95,17 @@ func (b *Bot) registerCommands() error {
 	if err != nil {
 		return err
 	}
+	if err := b.clearOldScope(); err != nil {
+		return err
+	}
 	old, err := b.db.CommandsHash()
 	if err != nil {
 		return err
 	}
 	if old == h {
+		if err := b.db.SetCommandsScope(scopeName(b.cfg.GuildID)); err != nil {
+			return err
+		}
 		b.log.Info("slash commands unchanged; not registering", "count", len(defs))
 		return nil
 	}
@@ -107,6 +113,9 @@ func (b *Bot) registerCommands() error {
 		return fmt.Errorf("register slash commands: %w", err)
 	}
 	if err := b.db.SetCommandsHash(h); err != nil {
+		return err
+	}
+	if err := b.db.SetCommandsScope(scopeName(b.cfg.GuildID)); err != nil {
 		return err
 	}
 	b.log.Info("registered slash commands", "count", len(defs), "guild_id", b.cfg.GuildID)
@@ -169,9 +178,12 @@ func (b *Bot) onInteraction(ctx context.Context, i *discordgo.Interaction) {
 			b.replyError(i, errUnknownCommand)
 			return
 		}
+		start := time.Now()
 		if err := c.handle(b, ctx, i); err != nil {
-			log.Error("command failed", "err", err)
+			log.Error("command failed", "err", err, "duration_ms", time.Since(start).Milliseconds())
 			b.replyError(i, err)
+		} else {
+			log.Info("command", "outcome", "done", "duration_ms", time.Since(start).Milliseconds())
 		}
 	case discordgo.InteractionApplicationCommandAutocomplete:
 		var err error

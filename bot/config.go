@@ -262,7 +262,7 @@ func LoadConfig(env Lookup) (Config, error) {
 		c.UnknownPrice = &dearest
 	}
 	if r.err != nil {
-		return Config{}, r.err
+		return Config{}, r.report()
 	}
 	if c.DiscordToken == "" {
 		return Config{}, &ConfigError{"DISCORD_TOKEN", "is required (or DISCORD_TOKEN_FILE naming a file that holds it)"}
@@ -298,17 +298,42 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-// reader collects the first error while parsing, so LoadConfig reads as a
-// list of fields.
+// reader collects every error while parsing, so LoadConfig reads as a
+// list of fields and the owner sees all bad values in one report.
 type reader struct {
-	env Lookup
-	err error
+	env  Lookup
+	err  error // the first
+	errs []error
 }
 
 func (r *reader) fail(key, reason string) {
+	ce := &ConfigError{key, reason}
 	if r.err == nil {
-		r.err = &ConfigError{key, reason}
+		r.err = ce
 	}
+	r.errs = append(r.errs, ce)
+}
+
+// ConfigErrors are all the bad values of a configuration, in one line.
+type ConfigErrors []error
+
+func (e ConfigErrors) Error() string {
+	parts := make([]string, len(e))
+	for i, err := range e {
+		parts[i] = err.Error()
+	}
+	return strings.Join(parts, "; ")
+}
+
+// Unwrap gives each error, so errors.As finds a *ConfigError.
+func (e ConfigErrors) Unwrap() []error { return e }
+
+// report is every error read, as one error.
+func (r *reader) report() error {
+	if len(r.errs) > 1 {
+		return ConfigErrors(r.errs)
+	}
+	return r.err
 }
 
 func (r *reader) get(key string) (string, bool) {
@@ -612,4 +637,41 @@ func isSnowflake(s string) bool {
 		}
 	}
 	return true
+}
+
+// ConfigVars are the names of every variable the configuration reads.
+func ConfigVars() []string {
+	var read []string
+	_, _ = LoadConfig(func(k string) (string, bool) { read = append(read, k); return "", false })
+	seen := map[string]bool{}
+	var out []string
+	for _, k := range read {
+		if !seen[k] {
+			seen[k] = true
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// SuggestVars names, for each set variable that the bot does not read but
+// that looks like one it does (a typo), the one it probably meant.
+func SuggestVars(set []string) []string {
+	known := ConfigVars()
+	var out []string
+	for _, k := range set {
+		if contains(known, k) || strings.HasSuffix(k, "_FILE") && contains(known, strings.TrimSuffix(k, "_FILE")) {
+			continue
+		}
+		best, bestD := "", 3
+		for _, kn := range known {
+			if d := editDistance(strings.ToUpper(k), kn); d < bestD {
+				best, bestD = kn, d
+			}
+		}
+		if best != "" {
+			out = append(out, fmt.Sprintf("%s is not a variable discordgpt reads; did you mean %s?", k, best))
+		}
+	}
+	return out
 }

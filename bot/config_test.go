@@ -177,3 +177,41 @@ func TestEnvWithDotEnv_RealEnvWins(t *testing.T) {
 		t.Errorf(".env value lost: %q", v)
 	}
 }
+
+// TestLoadConfig_AllErrorsAndSuggestions: every bad value is reported at
+// once, in one line; a misspelt variable is named with the one meant.
+func TestLoadConfig_AllErrorsAndSuggestions(t *testing.T) {
+	_, err := LoadConfig(envOf(map[string]string{"DISCORD_TOKEN": "t", "OPENAI_API_KEY": "k",
+		"MAX_FILES_PER_USER": "lots", "RATE_LIMIT": "fast", "HISTORY_TOKENS": "1"}))
+	var ce *ConfigError
+	if !errors.As(err, &ce) || ce.Var != "MAX_FILES_PER_USER" {
+		t.Fatalf("first: %v", err)
+	}
+	for _, v := range []string{"MAX_FILES_PER_USER", "RATE_LIMIT", "HISTORY_TOKENS"} {
+		if !strings.Contains(err.Error(), v) {
+			t.Errorf("%s missing from %q", v, err)
+		}
+	}
+	if strings.Contains(err.Error(), "\n") {
+		t.Errorf("not one line: %q", err)
+	}
+	got := SuggestVars([]string{"DISCORD_TOKN", "OPENAI_APIKEY", "DISCORD_TOKEN", "DISCORD_TOKEN_FILE", "UNRELATED_THING"})
+	if len(got) != 2 || !strings.Contains(got[0], "DISCORD_TOKN is not a variable discordgpt reads; did you mean DISCORD_TOKEN?") ||
+		!strings.Contains(got[1], "OPENAI_API_KEY") {
+		t.Errorf("suggestions: %q", got)
+	}
+}
+
+func TestDotEnvWarnings_ReadableByOthers(t *testing.T) {
+	p := filepath.Join(t.TempDir(), ".env")
+	if err := os.WriteFile(p, []byte("DISCORD_TOKEN=x\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if w := DotEnvWarnings(p, map[string]string{"DISCORD_TOKEN": "x"}); len(w) != 1 || !strings.Contains(w[0], "chmod 600") {
+		t.Errorf("warnings: %q", w)
+	}
+	_ = os.Chmod(p, 0o600)
+	if w := DotEnvWarnings(p, map[string]string{"DISCORD_TOKEN": "x", "MODLES": "a"}); len(w) != 1 || !strings.Contains(w[0], "did you mean MODELS?") {
+		t.Errorf("warnings: %q", w)
+	}
+}

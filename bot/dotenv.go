@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"sort"
 	"strconv"
 	"strings"
 )
@@ -70,4 +71,30 @@ func EnvWithDotEnv(dotenv map[string]string) Lookup {
 		v, ok := dotenv[key]
 		return v, ok
 	}
+}
+
+// DotEnvWarnings are what the owner should know of their setup before the
+// bot starts: a .env readable by other users (it holds the token), and
+// variables that look like a misspelt one of ours.
+func DotEnvWarnings(path string, dotenv map[string]string) []string {
+	var out []string
+	if st, err := os.Stat(path); err == nil && st.Mode().Perm()&0o077 != 0 {
+		out = append(out, fmt.Sprintf("%s can be read by other users of this machine and holds your token: run chmod 600 %s", path, path))
+	}
+	keys := make([]string, 0, len(dotenv))
+	for k := range dotenv {
+		keys = append(keys, k)
+	}
+	firstWords := map[string]bool{}
+	for _, k := range ConfigVars() {
+		firstWords[strings.SplitN(k, "_", 2)[0]] = true
+	}
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		if _, inFile := dotenv[k]; !inFile && firstWords[strings.SplitN(k, "_", 2)[0]] {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	return append(out, SuggestVars(keys)...)
 }

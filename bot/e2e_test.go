@@ -296,7 +296,8 @@ func TestE2E_CheckAndBackup(t *testing.T) {
 	out := p.out.String()
 	for _, want := range []string{"config: ok", "discord: ok, logged in as discordgpt", "openai: ok, 4 models (3 for chat)",
 		"models offered: gpt-4o-mini, gpt-5, my-local, ghost-model", "models retiring: gpt-5 (2099-01-01)",
-		"models without a price: my-local, ghost-model", "warning: model ghost-model is not in the provider's model list"} {
+		"models without a price: my-local, ghost-model", "warning: model ghost-model is not in the provider's model list",
+		"discord gateway: ok (the Message Content intent is allowed)", "data dir: ok"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("check output lacks %q:\n%s", want, out)
 		}
@@ -314,6 +315,25 @@ func TestE2E_CheckAndBackup(t *testing.T) {
 	if code := p.wait(t, 20*time.Second); code != 1 || !strings.Contains(p.out.String(), "discord: FAILED") {
 		t.Fatalf("check with a wrong token: exit %d\n%s", code, p.out.String())
 	}
+
+	// The Message Content intent off: check says so, and serve exits with
+	// status 2 (not restarted by the service unit) and one line saying
+	// what to do.
+	fake.SetDisallowedIntents(discordgo.IntentMessageContent)
+	p = start(t, e, "check")
+	if code := p.wait(t, 20*time.Second); code != 1 || !strings.Contains(p.out.String(), "discord gateway: FAILED: Discord refused the Message Content intent") {
+		t.Fatalf("check with the intent off: exit %d\n%s", code, p.out.String())
+	}
+	served := map[string]string{}
+	for k, v := range e {
+		served[k] = v
+	}
+	served["DATA_DIR"] = t.TempDir()
+	p = start(t, served, "serve")
+	if code := p.wait(t, 20*time.Second); code != 2 || !strings.Contains(p.out.String(), "Turn on MESSAGE CONTENT INTENT") {
+		t.Fatalf("serve with the intent off: exit %d\n%s", code, p.out.String())
+	}
+	fake.SetDisallowedIntents(0)
 
 	// backup of a database that does not exist yet fails clearly.
 	dest := filepath.Join(t.TempDir(), "copy.db")

@@ -70,3 +70,22 @@ func providerMessage(status int, code, typ string) string {
 	}
 	return "⚠️ The AI provider returned an error. Please try again later."
 }
+
+// errorKind names an answer's failure for the log line, without text.
+func errorKind(err error) string {
+	var apiErr *openai.APIError
+	var netErr net.Error
+	switch {
+	case errors.Is(err, context.Canceled):
+		return "shutdown"
+	case errors.Is(err, context.DeadlineExceeded):
+		return "timeout"
+	case errors.As(err, &apiErr):
+		return fmt.Sprintf("provider_%d", apiErr.HTTPStatusCode)
+	case errors.As(err, &netErr):
+		return "network"
+	case errors.Is(err, llm.ErrCutStream):
+		return "stream_cut"
+	}
+	return "error"
+}

@@ -30,3 +30,28 @@ func (db *DB) SetCommandsHash(h string) error {
 	}
 	return nil
 }
+
+// CommandsScope is where the commands were registered last ("global" or
+// "guild <id>"); "" when never.
+func (db *DB) CommandsScope() (string, error) {
+	var v string
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		v = string(tx.Bucket(bucketMeta).Get(keyCommandsScope))
+		return nil
+	})
+	if err != nil {
+		return "", fmt.Errorf("read commands scope: %w", err)
+	}
+	return v, nil
+}
+
+// SetCommandsScope records where the commands were registered.
+func (db *DB) SetCommandsScope(scope string) error {
+	err := db.bolt.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketMeta).Put(keyCommandsScope, []byte(scope))
+	})
+	if err != nil {
+		return fmt.Errorf("write commands scope: %w", err)
+	}
+	return nil
+}

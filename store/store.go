@@ -65,6 +65,8 @@ var (
 var (
 	keySchema       = []byte("schema_version")
 	keyCommandsHash = []byte("commands_hash")
+	// keyCommandsScope is where the commands were registered last.
+	keyCommandsScope = []byte("commands_scope")
 )
 
 // Options tune Open.

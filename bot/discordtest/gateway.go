@@ -12,9 +12,12 @@ import (
 
 // Gateway close codes the fake uses, as Discord documents them.
 const (
-	closeAuthFailed     = 4004
-	closeInvalidVersion = 4012
-	closeDecodeError    = 4002
+	closeAuthFailed = 4004
+	// closeDisallowedIntents is sent when a bot asks for a privileged
+	// intent its Developer Portal page does not enable.
+	closeDisallowedIntents = 4014
+	closeInvalidVersion    = 4012
+	closeDecodeError       = 4002
 )
 
 // gateway is the fake's websocket session state, guarded by Server.mu.
@@ -175,6 +178,14 @@ func (s *Server) identify(ws *websocket.Conn, raw json.RawMessage) bool {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if id.Intents&s.disallowed != 0 {
+		closeWith(ws, closeDisallowedIntents, "Disallowed intent(s).")
+		return false
+	}
+	guilds := []any{}
+	for _, g := range s.guilds {
+		guilds = append(guilds, map[string]any{"id": g, "unavailable": true})
+	}
 	s.replaceConn(ws)
 	s.gw.identifies++
 	s.gw.intents = id.Intents
@@ -186,7 +197,7 @@ func (s *Server) identify(ws *websocket.Conn, raw json.RawMessage) bool {
 		"user":               s.BotUser,
 		"session_id":         s.gw.sessionID,
 		"resume_gateway_url": gatewayURL(),
-		"guilds":             []any{},
+		"guilds":             guilds,
 		"application":        map[string]any{"id": s.AppID, "flags": 0},
 	}
 	s.gw.seq++
@@ -240,4 +251,20 @@ func (s *Server) replaceConn(ws *websocket.Conn) {
 	}
 	s.gw.conn = ws
 	s.gw.ready = false
+}
+
+// SetDisallowedIntents makes IDENTIFY with any of these intents fail with
+// 4014, as Discord does when a privileged intent is off in the Developer
+// Portal.
+func (s *Server) SetDisallowedIntents(i discordgo.Intent) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.disallowed = i
+}
+
+// SetGuilds sets the servers READY lists the bot in.
+func (s *Server) SetGuilds(ids ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.guilds = ids
 }

@@ -82,8 +82,12 @@ type Server struct {
 	inter    map[string]*interactionState  // by interaction ID
 	commands map[string][]*discordgo.ApplicationCommand
 	files    map[string]File // attachment downloads by URL path
-	limits   []*rateRule
-	faults   []*faultRule
+	// disallowed are intents the Developer Portal does not enable;
+	// guilds are the servers READY lists.
+	disallowed discordgo.Intent
+	guilds     []string
+	limits     []*rateRule
+	faults     []*faultRule
 	// Per-channel limits (ChannelLimit) and recent writes per channel.
 	chanLimit  int
 	chanWindow time.Duration
