@@ -20,8 +20,9 @@ import (
 	"github.com/discordgpt/discordgpt/bot"
 )
 
-// version is set at build time with -ldflags "-X main.version=v1.2.3".
-var version = ""
+// version, commit and date are set at build time by scripts/release.sh
+// (-ldflags "-X main.version=v1.2.3 -X main.commit=... -X main.date=...").
+var version, commit, date = "", "", ""
 
 const usage = `discordgpt: a self-hosted ChatGPT bot for Discord.
 
@@ -54,7 +55,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stdout, usage)
 		return 0
 	case "version", "--version":
-		fmt.Fprintln(stdout, "discordgpt", buildVersion())
+		line := "discordgpt " + buildVersion()
+		if commit != "" {
+			line += " (commit " + commit + ", built " + date + ")"
+		}
+		fmt.Fprintln(stdout, line)
 		return 0
 	case "serve", "check", "backup", "compact":
 	default:

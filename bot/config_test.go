@@ -215,3 +215,33 @@ func TestDotEnvWarnings_ReadableByOthers(t *testing.T) {
 		t.Errorf("warnings: %q", w)
 	}
 }
+
+// TestEnvExample_ListsEveryVariable: .env.example names every variable the
+// bot reads, and none it does not.
+func TestEnvExample_ListsEveryVariable(t *testing.T) {
+	raw, err := os.ReadFile("../.env.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	listed := map[string]bool{}
+	for _, line := range strings.Split(string(raw), "\n") {
+		line = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(line), "#"))
+		if k, _, ok := strings.Cut(line, "="); ok && k == strings.ToUpper(k) && !strings.Contains(k, " ") {
+			listed[k] = true
+		}
+	}
+	for _, v := range ConfigVars() {
+		if strings.HasSuffix(v, "_FILE") && v != "PRICING_FILE" || v == "ADMIN_ID" {
+			continue // KEY_FILE variants and the old ADMIN_ID are named in comments
+		}
+		if !listed[v] {
+			t.Errorf(".env.example lacks %s", v)
+		}
+		delete(listed, v)
+	}
+	for k := range listed {
+		if !strings.HasSuffix(k, "_FILE") {
+			t.Errorf(".env.example lists %s, which the bot does not read", k)
+		}
+	}
+}

@@ -57,7 +57,7 @@ func InviteURL(appID string) string {
 	return "https://discord.com/oauth2/authorize?" + url.Values{
 		"client_id":   {appID},
 		"scope":       {"bot applications.commands"},
-		"permissions": {fmt.Sprint(invitePermissions)},
+		"permissions": {fmt.Sprint(int64(invitePermissions))},
 	}.Encode()
 }
 
