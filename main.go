@@ -13,6 +13,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime/debug"
+	"strings"
 	"syscall"
 	"time"
 
@@ -139,6 +140,12 @@ func backup(args []string, env bot.Lookup, stdout, stderr io.Writer) int {
 	}
 	defer db.Close()
 	dest := args[0]
+	if strings.HasSuffix(dest, "/") { // a folder: made if missing
+		if err := os.MkdirAll(dest, 0o700); err != nil {
+			fmt.Fprintln(stderr, "discordgpt: backup:", err)
+			return 1
+		}
+	}
 	if st, err := os.Stat(dest); err == nil && st.IsDir() {
 		dest = filepath.Join(dest, "discordgpt-"+time.Now().UTC().Format("20060102-150405")+".db")
 	}

@@ -68,6 +68,8 @@ type Bot struct {
 	mcp *mcphost.Manager
 	// readyOnce logs the first READY.
 	readyOnce sync.Once
+	// permWarned are channels whose missing permission was logged.
+	permWarned sync.Map
 }
 
 // Run connects to Discord and serves until ctx is cancelled, then stops

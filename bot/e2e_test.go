@@ -354,6 +354,15 @@ func TestE2E_CheckAndBackup(t *testing.T) {
 	if _, err := os.Stat(dest); err != nil {
 		t.Fatal(err)
 	}
+	// The README's `backup backups/`: a folder made if missing.
+	folder := filepath.Join(t.TempDir(), "backups") + "/"
+	p = start(t, map[string]string{"DATA_DIR": e["DATA_DIR"]}, "backup", folder)
+	if code := p.wait(t, 10*time.Second); code != 0 {
+		t.Fatalf("backup into a new folder: exit %d\n%s", code, p.out.String())
+	}
+	if got, _ := filepath.Glob(folder + "discordgpt-*.db"); len(got) != 1 {
+		t.Fatalf("backup folder holds %v", got)
+	}
 	// compact, with the bot stopped and only DATA_DIR set.
 	p = start(t, map[string]string{"DATA_DIR": e["DATA_DIR"]}, "compact")
 	if code := p.wait(t, 10*time.Second); code != 0 || !strings.Contains(p.out.String(), "compact: ") {

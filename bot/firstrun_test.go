@@ -187,3 +187,26 @@ func TestFirstRun_OneLogLinePerMessage(t *testing.T) {
 		t.Error("message text in the log")
 	}
 }
+
+// TestFirstRun_MissingPermissionSaysWhatToDo: a channel where the bot may
+// not post gets one warning naming the permissions to give, once.
+func TestFirstRun_MissingPermissionSaysWhatToDo(t *testing.T) {
+	fake := discordtest.New(t)
+	lg, stop, _ := runDirect(t, fake, func(c *bot.Config) { c.RateCount = 0 })
+	if !fake.WaitFor(20*time.Second, func() bool { return fake.Gateway().Connected && len(fake.Commands("global")) > 0 }) {
+		t.Fatal("not connected")
+	}
+	fake.Refuse("POST", "/channels/locked/messages", 10, 403, 50013)
+	for i := 0; i < 2; i++ {
+		mention(fake, "8101", "locked", "hello")
+	}
+	if !fake.WaitFor(10*time.Second, func() bool { return strings.Contains(lg.String(), "lack of permission") }) {
+		t.Fatalf("no permission warning: %s", lg.String())
+	}
+	time.Sleep(300 * time.Millisecond)
+	_ = stop()
+	out := lg.String()
+	if n := strings.Count(out, "lack of permission"); n != 1 || !strings.Contains(out, "Send Messages") || !strings.Contains(out, "channel_id=locked") {
+		t.Errorf("%d warnings: %s", n, out)
+	}
+}

@@ -75,9 +75,25 @@ func (b *Bot) send(channelID string, ms *discordgo.MessageSend) (*discordgo.Mess
 		return nil
 	})
 	if err != nil {
+		b.explainRefusal(channelID, err)
 		return nil, fmt.Errorf("send message: %w", err)
 	}
 	return m, nil
+}
+
+// explainRefusal logs, once per channel, what to do when Discord refuses
+// the bot a channel for lack of permission.
+func (b *Bot) explainRefusal(channelID string, err error) {
+	var re *discordgo.RESTError
+	if !errors.As(err, &re) || re.Message == nil || (re.Message.Code != discordgo.ErrCodeMissingPermissions && re.Message.Code != discordgo.ErrCodeMissingAccess) {
+		return
+	}
+	if _, told := b.permWarned.LoadOrStore(channelID, true); told {
+		return
+	}
+	b.log.Warn("Discord refused the bot in a channel for lack of permission: give its role View Channel, Send Messages, "+
+		"Send Messages in Threads, Embed Links, Attach Files and Read Message History there, or invite it again with the invite_url",
+		"channel_id", channelID, "code", re.Message.Code, "invite_url", InviteURL(b.appID))
 }
 
 // edit changes a message; build makes the edit afresh for each try (its

@@ -12,8 +12,9 @@ import (
 type faultRule struct {
 	method, part string
 	times        int
-	// status, when set, is answered without acting on the request.
-	status int
+	// status, when set, is answered without acting on the request, with
+	// code as Discord's JSON error code.
+	status, code int
 	// garble acts on the request, then answers 200 with a body that does
 	// not parse (a proxy or a Discord-compatible server misbehaving).
 	garble bool
@@ -25,6 +26,15 @@ func (s *Server) Fail(method, part string, times, status int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.faults = append(s.faults, &faultRule{method: method, part: part, times: times, status: status})
+}
+
+// Refuse makes the next times requests with method whose path contains
+// part answer status with Discord's error code, as Discord refuses (403
+// 50013 Missing Permissions, 403 50001 Missing Access).
+func (s *Server) Refuse(method, part string, times, status, code int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = append(s.faults, &faultRule{method: method, part: part, times: times, status: status, code: code})
 }
 
 // Garble makes the next times requests with method whose path contains

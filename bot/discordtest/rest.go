@@ -95,8 +95,12 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		writeRateLimited(sw, rule)
 	case limited:
 		writeRateLimited(sw, &rateRule{retryAfter: wait})
+	case fault != nil && fault.status != 0 && fault.code == 50013:
+		writeError(sw, fault.status, fault.code, "Missing Permissions")
+	case fault != nil && fault.status != 0 && fault.code == 50001:
+		writeError(sw, fault.status, fault.code, "Missing Access")
 	case fault != nil && fault.status != 0:
-		writeError(sw, fault.status, 0, "%d: injected fault", fault.status)
+		writeError(sw, fault.status, fault.code, "%d: injected fault", fault.status)
 	case fault != nil && fault.garble:
 		s.serveGarbled(sw, r.Method, parts, req)
 	default:
