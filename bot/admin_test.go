@@ -103,7 +103,7 @@ func waitReplyPrefix(t *testing.T, h *harness, q *discordgo.Message, prefix stri
 	t.Helper()
 	var got string
 	if !h.fake.WaitFor(10*time.Second, func() bool { r, _ := replyTo(h.fake, q); got = r.Content; return strings.HasPrefix(got, prefix) }) {
-		t.Fatalf("reply = %q, want prefix %q", got, prefix)
+		t.Fatalf("reply = %q, want prefix %q (last Discord calls: %s)", got, prefix, lastCalls(h.fake, 5))
 	}
 	return got
 }

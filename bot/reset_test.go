@@ -2,6 +2,7 @@ package bot_test
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 	"github.com/discordgpt/discordgpt/bot"
+	"github.com/discordgpt/discordgpt/bot/discordtest"
 	"github.com/discordgpt/discordgpt/bot/openaitest"
 	"github.com/discordgpt/discordgpt/store"
 )
@@ -25,7 +27,12 @@ func (h *harness) upload(t *testing.T, userID string, atts ...*discordgo.Message
 		r, ok := replyTo(h.fake, q)
 		return ok && strings.HasPrefix(r.Content, "echo: here are files")
 	}) {
-		t.Fatalf("upload by %s not answered", userID)
+		r, _ := replyTo(h.fake, q)
+		var statuses []int
+		for _, req := range h.ai.Requests() {
+			statuses = append(statuses, req.Status)
+		}
+		t.Fatalf("upload by %s not answered: reply %q; model calls' statuses %v; last Discord calls %s", userID, r.Content, statuses, lastCalls(h.fake, 5))
 	}
 }
 
@@ -223,4 +230,14 @@ func TestReset_StreamingAnswerDoesNotComeBack(t *testing.T) {
 	if usage, _ := db.UserUsage(u); len(usage) != 0 {
 		t.Fatalf("statistics came back after the reset: %+v", usage)
 	}
+}
+
+// lastCalls describes the fake Discord's last n requests, for a failure.
+func lastCalls(fake *discordtest.Server, n int) string {
+	reqs := fake.Requests()
+	var out []string
+	for _, r := range reqs[max(0, len(reqs)-n):] {
+		out = append(out, fmt.Sprintf("%s %s -> %d", r.Method, r.Path, r.Status))
+	}
+	return strings.Join(out, "; ")
 }
