@@ -58,7 +58,7 @@ func TestReminders_DeliveredAcrossRestartsAndLate(t *testing.T) {
 			h.ai.SetResponder(remindingModel)
 			const u = "7201"
 			ch := "rem-" + string(api)
-			r := waitReplyPrefix(t, h, mention(h.fake, u, ch, "remind me: call Sam @ in 10 minutes"), "tool: Reminder 1 set for")
+			r := waitFinalReply(t, h, mention(h.fake, u, ch, "remind me: call Sam @ in 10 minutes"), "tool: Reminder 1 set for")
 			if !strings.Contains(r, "Sunday 1 March 2026 12:10 UTC") {
 				t.Errorf("set: %q", r)
 			}
@@ -214,7 +214,7 @@ func TestReminders_ByDM(t *testing.T) {
 	})
 	h.ai.SetResponder(remindingModel)
 	const u = "7204"
-	r := waitReplyPrefix(t, h, mention(h.fake, u, "public", "remind me: stretch @ in 1m"), "tool: Reminder 1 set for")
+	r := waitFinalReply(t, h, mention(h.fake, u, "public", "remind me: stretch @ in 1m"), "tool: Reminder 1 set for")
 	if !strings.HasSuffix(r, "it will be sent by DM.") {
 		t.Errorf("set = %q", r)
 	}

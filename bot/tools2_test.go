@@ -235,7 +235,7 @@ func TestImages_AtMostFourPerAnswer(t *testing.T) {
 		}
 		return openaitest.Reply{ToolCalls: calls}
 	})
-	r := waitReplyPrefix(t, h, h.dm("7105", "five foxes"), "results: ")
+	r := waitFinalReply(t, h, h.dm("7105", "five foxes"), "results: ")
 	if strings.Count(r, "Image made") != 4 || !strings.Contains(r, "Error: at most 4 images per answer") || len(h.ai.ImageRequests()) != 4 {
 		t.Errorf("reply %q, %d image requests", r, len(h.ai.ImageRequests()))
 	}

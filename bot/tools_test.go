@@ -225,7 +225,7 @@ func TestTools_Documents(t *testing.T) {
 				return openaitest.Reply{ToolCalls: []openai.ToolCall{call("c1", "read_file", `{"file_id":"`+ids[0]+`","start":2,"count":1}`)}}
 			})
 			before = len(h.ai.Requests())
-			r := waitReplyPrefix(t, h, h.dm(u, "what is on page 2?"), "read: File report.pdf")
+			r := waitFinalReply(t, h, h.dm(u, "what is on page 2?"), "read: File report.pdf")
 			if !strings.Contains(r, "costs fell in March") || strings.Contains(r, "Quarterly report") || !strings.Contains(r, "start=3") {
 				t.Errorf("page 2 read = %q", r)
 			}
@@ -264,7 +264,7 @@ func TestTools_HostileArguments(t *testing.T) {
 			call("f", "read_file", `{"file_id":"x","extra":true}`),
 		}}
 	})
-	r := waitReplyPrefix(t, h, h.dm(attacker, "read it"), "results: ")
+	r := waitFinalReply(t, h, h.dm(attacker, "read it"), "results: ")
 	if strings.Contains(r, "swordfish") || strings.Contains(r, "secret.txt") {
 		t.Fatalf("another user's file leaked: %q", r)
 	}
@@ -326,4 +326,19 @@ func TestTools_RoundsLimitAndTimeout(t *testing.T) {
 	})
 	r = waitReplyPrefix(t, h, h.dm("7006", "draw"), "tool said: Error: the tool took longer than 300ms")
 	_ = r
+}
+
+// waitFinalReply waits until the bot's reply to q starts with prefix and
+// has finished streaming (no cursor), and returns it.
+func waitFinalReply(t *testing.T, h *harness, q *discordgo.Message, prefix string) string {
+	t.Helper()
+	var got string
+	if !h.fake.WaitFor(20*time.Second, func() bool {
+		r, _ := replyTo(h.fake, q)
+		got = r.Content
+		return strings.HasPrefix(got, prefix) && !strings.HasSuffix(got, "▌")
+	}) {
+		t.Fatalf("reply = %q, want a finished one starting %q (last Discord calls: %s)", got, prefix, lastCalls(h.fake, 5))
+	}
+	return got
 }
