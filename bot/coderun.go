@@ -2,6 +2,8 @@ package bot
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -21,7 +23,14 @@ const maxCode = 64 << 10
 // newSandbox sets up the code interpreter from the configuration.
 func newSandbox(cfg Config) *sandbox.Sandbox {
 	return sandbox.New(sandbox.Config{Python: cfg.Python, Dir: filepath.Join(cfg.DataDir, "sandbox"),
-		Timeout: cfg.CodeTimeout, MemoryMB: cfg.CodeMemoryMB})
+		Timeout: cfg.CodeTimeout, MemoryMB: cfg.CodeMemoryMB, Tag: SandboxTag(cfg.DataDir)})
+}
+
+// SandboxTag marks the code runs of the bot using dataDir in a process
+// list (several bots on one machine, or tests side by side).
+func SandboxTag(dataDir string) string {
+	sum := sha256.Sum256([]byte(dataDir))
+	return "discordgpt-" + hex.EncodeToString(sum[:4])
 }
 
 // startSandbox probes the sandbox once at start: where it cannot run, the

@@ -209,8 +209,11 @@ print("parent done")`, "parent done", "the PID namespace ends with the run: bwra
 			t.Errorf("%s exists", p)
 		}
 	}
-	time.Sleep(200 * time.Millisecond)
-	if n := runnerProcesses(); n > 0 {
+	tag := bot.SandboxTag(h.dataDir)
+	for deadline := time.Now().Add(5 * time.Second); runnerProcesses(tag) > 0 && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond) // the kernel reaps a killed namespace in its own time
+	}
+	if n := runnerProcesses(tag); n > 0 {
 		t.Errorf("%d sandbox processes outlived their runs", n)
 	}
 	if _, err := os.Stat(dbPath); err != nil {
@@ -243,13 +246,13 @@ func portOf(t *testing.T, raw string) int {
 	return port
 }
 
-// runnerProcesses counts processes running the sandbox's runner.
-func runnerProcesses() int {
+// runnerProcesses counts processes running this bot's sandbox runner.
+func runnerProcesses(tag string) int {
 	n := 0
 	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
 	for _, p := range procs {
 		b, err := os.ReadFile(p)
-		if err == nil && bytes.Contains(b, []byte("/sandbox/runner.py")) {
+		if err == nil && bytes.Contains(b, []byte("/sandbox/runner.py")) && bytes.Contains(b, []byte(tag)) {
 			n++
 		}
 	}

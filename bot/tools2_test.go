@@ -39,13 +39,14 @@ func TestTools_StopInsideATool(t *testing.T) {
 	if !h.fake.WaitFor(10*time.Second, func() bool { return sawEdit(h, q, "🖼️ Drawing…") }) {
 		t.Fatal("no drawing status")
 	}
-	start := time.Now()
 	if a := h.answerOf(t, h.command(u, "stop")); !strings.Contains(a.Content, "Stopped") {
 		t.Fatalf("/stop = %q", a.Content)
 	}
 	waitReplyPrefix(t, h, q, "⏹️ *Stopped.*")
-	if time.Since(start) > 2500*time.Millisecond {
-		t.Errorf("the stop waited for the tool (%v)", time.Since(start))
+	// The answer ended while the provider was still drawing: the fake
+	// records an image request only once it has answered it.
+	if n := len(h.ai.ImageRequests()); n != 0 {
+		t.Errorf("the stop waited for the tool to finish (%d image answered first)", n)
 	}
 	db := h.openStoreAfterStop(t)
 	if hist, _ := db.History(u, 0); len(hist) != 0 {

@@ -51,6 +51,9 @@ type Config struct {
 	// MaxPrint caps what is kept of stdout and stderr each; a run that
 	// prints more than 64 times that is stopped.
 	MaxPrint int
+	// Tag is put on each run's command line, so the runs of one bot can
+	// be told from another's in a process list.
+	Tag string
 }
 
 func (c Config) withDefaults() Config {
@@ -80,6 +83,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxPrint <= 0 {
 		c.MaxPrint = 16 << 10
+	}
+	if c.Tag == "" {
+		c.Tag = "discordgpt"
 	}
 	return c
 }
@@ -204,7 +210,7 @@ func (s *Sandbox) Run(ctx context.Context, code string, inputs []Input) (Result,
 	})
 	args := s.args(dir, inputs)
 	// -E: no PYTHON* variables, -s: no user site folder, -B: no .pyc.
-	args = append(args, cfg.Python, "-E", "-s", "-B", "/sandbox/runner.py", string(limits))
+	args = append(args, cfg.Python, "-E", "-s", "-B", "/sandbox/runner.py", string(limits), cfg.Tag)
 	ctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, cfg.Bwrap, args...)
