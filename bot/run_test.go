@@ -66,8 +66,12 @@ func (h *harness) run(t testing.TB) {
 	}
 	go func() { h.done <- bot.Run(ctx, h.cfg, log) }()
 	fake := h.fake
+	scope := "global"
+	if h.cfg.GuildID != "" {
+		scope = h.cfg.GuildID
+	}
 	if !fake.WaitFor(20*time.Second, func() bool {
-		return fake.Gateway().Identifies > identified && fake.Gateway().Connected && len(fake.Commands("global")) > 0
+		return fake.Gateway().Identifies > identified && fake.Gateway().Connected && len(fake.Commands(scope)) > 0
 	}) {
 		t.Fatal("bot never connected and registered its commands")
 	}
