@@ -112,6 +112,14 @@ func (b *Bot) saveAttachment(ctx context.Context, userID string, a *discordgo.Me
 	if err != nil {
 		return store.FileMeta{}, nil, err
 	}
+	return b.recordFile(userID, id, name, ext, w, valid)
+}
+
+// recordFile records a file just written to disk as one of the user's
+// files, with FILE_EXPIRATION_HOURS; the oldest over MAX_FILES_PER_USER
+// are unlinked after the commit. A file not recorded (the user reset
+// meanwhile: ErrStale) is unlinked, and so is the folder it leaves empty.
+func (b *Bot) recordFile(userID, id, name, ext string, w files.Written, valid func() bool) (store.FileMeta, []store.FileMeta, error) {
 	now := b.cfg.now().UTC()
 	meta := store.FileMeta{ID: id, UserID: userID, Name: name, Ext: ext, Size: w.Size,
 		ContentType: files.DetectType(w.Head, name), SHA256: w.SHA256, UploadedAt: now}
@@ -121,6 +129,9 @@ func (b *Bot) saveAttachment(ctx context.Context, userID string, a *discordgo.Me
 	evicted, err := b.db.AddFile(meta, b.cfg.MaxFilesPerUser, valid)
 	if err != nil {
 		_ = b.files.Remove(userID, id, ext) // not recorded: leave no orphan
+		if errors.Is(err, store.ErrStale) {
+			_ = b.files.RemoveUserDirIfEmpty(userID)
+		}
 		return store.FileMeta{}, nil, err
 	}
 	for _, e := range evicted {

@@ -171,7 +171,12 @@ func (b *Bot) answer(ctx context.Context, m *discordgo.Message, q store.Message,
 	userID := m.Author.ID
 	start := time.Now()
 	r := b.newReplier(m.ChannelID, replyRef(m), userID, placeholderID)
-	req, err := b.buildRequest(userID, model, q, b.cfg.now())
+	tc := &toolCall{b: b, userID: userID, channelID: m.ChannelID, guildID: m.GuildID, valid: valid, out: &toolOutput{}}
+	if m.Member != nil {
+		tc.roles = m.Member.Roles
+	}
+	ts := b.toolsFor(tc)
+	req, err := b.buildRequest(userID, model, q, ts, b.cfg.now())
 	if err != nil {
 		return errors.Join(err, r.finish(UserMessage(err), ""))
 	}
@@ -184,11 +189,7 @@ func (b *Bot) answer(ctx context.Context, m *discordgo.Message, q store.Message,
 		return nil // a used-up budget is not a failure
 	}
 	typing := b.startTyping(ctx, m.ChannelID)
-	tc := &toolCall{b: b, userID: userID, channelID: m.ChannelID, guildID: m.GuildID, valid: valid, out: &toolOutput{}}
-	if m.Member != nil {
-		tc.roles = m.Member.Roles
-	}
-	run := b.runModel(ctx, r, req, tc, typing)
+	run := b.runModel(ctx, r, req, ts, tc, typing)
 	streamEnded()
 	typing()
 	res := run.res

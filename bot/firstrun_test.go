@@ -1,12 +1,10 @@
 package bot_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,27 +14,9 @@ import (
 	"github.com/discordgpt/discordgpt/bot/openaitest"
 )
 
-// syncLog is a log the test can read while the bot writes it.
-type syncLog struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *syncLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *syncLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
-
 // runDirect runs the bot against fake with cfg adjusted, logging to the
 // returned log; stop ends it and returns Run's error.
-func runDirect(t *testing.T, fake *discordtest.Server, adjust func(*bot.Config)) (*syncLog, func() error, chan error) {
+func runDirect(t *testing.T, fake *discordtest.Server, adjust func(*bot.Config)) (*syncBuffer, func() error, chan error) {
 	t.Helper()
 	ai := openaitest.New(t)
 	cfg, err := bot.LoadConfig(func(k string) (string, bool) { v, ok := env(fake, ai, t.TempDir())[k]; return v, ok })
@@ -47,7 +27,7 @@ func runDirect(t *testing.T, fake *discordtest.Server, adjust func(*bot.Config))
 	if adjust != nil {
 		adjust(&cfg)
 	}
-	lg := &syncLog{}
+	lg := &syncBuffer{}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- bot.Run(ctx, cfg, slog.New(slog.NewTextHandler(lg, nil))) }()
@@ -130,7 +110,7 @@ func TestFirstRun_ReadyLogAndScopeCleanup(t *testing.T) {
 		t.Helper()
 		c := cfg
 		c.GuildID = guild
-		lg := &syncLog{}
+		lg := &syncBuffer{}
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error, 1)
 		go func() { done <- bot.Run(ctx, c, slog.New(slog.NewTextHandler(lg, nil))) }()

@@ -53,8 +53,8 @@ func (e *imageErr) Error() string { return e.msg }
 // makeImage makes one image: it checks the budget against the image's
 // price first, records the call's cost once the provider took it, and
 // saves the image as one of the user's files (not kept if they reset
-// meanwhile).
-func (b *Bot) makeImage(ctx context.Context, job imageJob) (store.FileMeta, float64, error) {
+// meanwhile). It fills in the job's default size and quality.
+func (b *Bot) makeImage(ctx context.Context, job *imageJob) (store.FileMeta, float64, error) {
 	job.prompt = strings.TrimSpace(job.prompt)
 	switch {
 	case job.prompt == "":
@@ -123,26 +123,8 @@ func (b *Bot) saveMade(userID, name string, data []byte, valid func() bool) (sto
 	if err != nil {
 		return store.FileMeta{}, fmt.Errorf("save made file: %w", err)
 	}
-	now := b.cfg.now().UTC()
-	meta := store.FileMeta{ID: id, UserID: userID, Name: name, Ext: ext, Size: w.Size,
-		ContentType: files.DetectType(w.Head, name), SHA256: w.SHA256, UploadedAt: now}
-	if b.cfg.FileExpiration > 0 {
-		meta.ExpiresAt = now.Add(b.cfg.FileExpiration)
-	}
-	evicted, err := b.db.AddFile(meta, b.cfg.MaxFilesPerUser, valid)
-	if err != nil {
-		_ = b.files.Remove(userID, id, ext) // not recorded: leave no orphan
-		if errors.Is(err, store.ErrStale) {
-			_ = b.files.RemoveUserDirIfEmpty(userID) // reset meanwhile: not even the folder stays
-		}
-		return store.FileMeta{}, err
-	}
-	for _, e := range evicted {
-		if err := b.files.Remove(e.UserID, e.ID, e.Ext); err != nil {
-			b.log.Warn("remove evicted file", "user_id", userID, "err", err)
-		}
-	}
-	return meta, nil
+	meta, _, err := b.recordFile(userID, id, name, ext, w, valid)
+	return meta, err
 }
 
 type imageArgs struct {
@@ -196,7 +178,7 @@ func (b *Bot) generateImageTool(ctx context.Context, tc *toolCall) (string, erro
 		}
 		job.source = &meta
 	}
-	meta, cost, err := b.makeImage(ctx, job)
+	meta, cost, err := b.makeImage(ctx, &job)
 	var ie *imageErr
 	var be *BudgetError
 	switch {
@@ -213,21 +195,7 @@ func (b *Bot) generateImageTool(ctx context.Context, tc *toolCall) (string, erro
 	}
 	tc.out.addFile(meta)
 	return fmt.Sprintf("Image made (file_id %s, %s, %s quality, about %s) and attached to your answer; do not describe a link to it.",
-		meta.ID, job.sizeOr(), job.qualityOr(), llm.FormatCost(cost)), nil
-}
-
-func (j imageJob) sizeOr() string {
-	if j.size == "" {
-		return llm.ImageSizes[0]
-	}
-	return j.size
-}
-
-func (j imageJob) qualityOr() string {
-	if j.quality == "" {
-		return "medium"
-	}
-	return j.quality
+		meta.ID, job.size, job.quality, llm.FormatCost(cost)), nil
 }
 
 // imagineCommand is /imagine's definition.
@@ -282,7 +250,7 @@ func (b *Bot) cmdImagine(ctx context.Context, i *discordgo.Interaction) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, b.cfg.ToolTimeout)
 	defer cancel()
-	meta, cost, err := b.makeImage(ctx, job)
+	meta, cost, err := b.makeImage(ctx, &job)
 	var ie *imageErr
 	switch {
 	case errors.As(err, &ie):
@@ -300,7 +268,7 @@ func (b *Bot) cmdImagine(ctx context.Context, i *discordgo.Interaction) error {
 	}
 	defer f.Close()
 	content := fmt.Sprintf("🖼️ %s\n-# %s, %s quality, about %s · kept in your `/files`", truncateRunes(job.prompt, 300),
-		job.sizeOr(), job.qualityOr(), llm.FormatCost(cost))
+		job.size, job.quality, llm.FormatCost(cost))
 	_, err = b.dg.InteractionResponseEdit(i, &discordgo.WebhookEdit{Content: &content, AllowedMentions: noMentions(),
 		Files: []*discordgo.File{{Name: meta.Name, ContentType: meta.ContentType, Reader: f}}})
 	return err

@@ -52,8 +52,8 @@ func toolMessages(uses []store.ToolUse) []llm.Message {
 }
 
 // buildRequest assembles the call for question q: the system prompt, as
-// much recent history as fits HISTORY_TOKENS, and q.
-func (b *Bot) buildRequest(userID, model string, q store.Message, now time.Time) (llm.Request, error) {
+// much recent history as fits HISTORY_TOKENS, q, and the tools ts offered.
+func (b *Bot) buildRequest(userID, model string, q store.Message, ts map[string]*tool, now time.Time) (llm.Request, error) {
 	hist, err := b.db.History(userID, historyLoad)
 	if err != nil {
 		return llm.Request{}, err
@@ -63,7 +63,6 @@ func (b *Bot) buildRequest(userID, model string, q store.Message, now time.Time)
 		msgs = append(msgs, b.toMessages(userID, h, now, false)...)
 	}
 	system := b.systemPrompt(now)
-	ts := b.tools()
 	if ts["run_python"] != nil {
 		system += b.codeFilesNote(userID)
 	}
@@ -74,7 +73,8 @@ func (b *Bot) buildRequest(userID, model string, q store.Message, now time.Time)
 	// The tool definitions go with every call: their tokens come off the
 	// budget first.
 	budget := b.cfg.HistoryTokens
-	if defs := toolDefs(b.tools()); len(defs) > 0 {
+	defs := toolDefs(ts)
+	if len(defs) > 0 {
 		raw, _ := json.Marshal(defs)
 		budget = max(budget/2, budget-llm.CountTokens(model, string(raw)))
 	}
@@ -89,5 +89,5 @@ func (b *Bot) buildRequest(userID, model string, q store.Message, now time.Time)
 		maxOut = maxTokensReasoning
 	}
 	return llm.Request{Model: model, System: system, Messages: all, MaxOutputTokens: maxOut,
-		Temperature: b.cfg.Temperature, ReasoningEffort: b.cfg.ReasoningEffort}, nil
+		Temperature: b.cfg.Temperature, ReasoningEffort: b.cfg.ReasoningEffort, Tools: defs}, nil
 }

@@ -26,13 +26,11 @@ type modelRun struct {
 // toolLimitNote ends an answer that hit MAX_TOOL_ROUNDS.
 const toolLimitNote = "🔧 *I stopped using tools after %d rounds (this bot's limit), so this answer may be incomplete. Ask me to go on if you need more.*"
 
-// runModel calls the model with the tools on offer, runs the tools it
-// asks for and calls it again with their results, for at most
+// runModel calls the model with the tools ts (already in req), runs the
+// tools it asks for and calls it again with their results, for at most
 // MAX_TOOL_ROUNDS rounds. While tools run, the answer shows one line per
 // call; the model's text replaces them as it streams.
-func (b *Bot) runModel(ctx context.Context, r *replier, req llm.Request, tc *toolCall, onFirstText func()) modelRun {
-	ts := b.toolsFor(tc)
-	req.Tools = toolDefs(ts)
+func (b *Bot) runModel(ctx context.Context, r *replier, req llm.Request, ts map[string]*tool, tc *toolCall, onFirstText func()) modelRun {
 	run := modelRun{usage: store.Usage{Model: req.Model}}
 	for round := 0; ; round++ {
 		var showErr error

@@ -241,3 +241,23 @@ func TestImages_AtMostFourPerAnswer(t *testing.T) {
 		t.Errorf("reply %q, %d image requests", r, len(h.ai.ImageRequests()))
 	}
 }
+
+// TestImages_ImagineForgedOptions: /imagine options Discord would never
+// send (a quality outside the choices, a blank prompt) are refused with a
+// clear answer and reach no provider.
+func TestImages_ImagineForgedOptions(t *testing.T) {
+	h := startBot(t, func(c *bot.Config) { c.ImageModel = "gpt-image-2"; c.AdminIDs = []string{adminID} })
+	opt := func(name, v string) *discordgo.ApplicationCommandInteractionDataOption {
+		return &discordgo.ApplicationCommandInteractionDataOption{Name: name, Type: discordgo.ApplicationCommandOptionString, Value: v}
+	}
+	waitInteraction(t, h, h.command("7106", "imagine", opt("prompt", "a fox"), opt("quality", "ultra")), "❌ The quality must be one of low, medium, high.")
+	waitInteraction(t, h, h.command("7106", "imagine", opt("prompt", "   ")), "❌ The image needs a prompt.")
+	waitInteraction(t, h, h.command("7106", "imagine", opt("prompt", "a fox"), opt("size", "99999x1")), "❌ The size must be one of")
+	if n := len(h.ai.ImageRequests()); n != 0 {
+		t.Errorf("%d forged requests reached the provider", n)
+	}
+	// And /admin mcp with no servers configured says so.
+	if a := h.answerOf(t, h.admin(adminID, "mcp", "")); !strings.HasPrefix(a.Content, "🧩 No MCP servers are configured") {
+		t.Errorf("/admin mcp = %q", a.Content)
+	}
+}

@@ -49,7 +49,6 @@ type server struct {
 	tools   []*mcp.Tool
 	up      bool
 	lastErr string
-	pid     int
 }
 
 // Tool is one tool of a running server, as offered to the model.
@@ -184,9 +183,6 @@ func (m *Manager) connect(ctx context.Context, s *server) (*mcp.ClientSession, e
 	}
 	s.mu.Lock()
 	s.session, s.tools, s.up, s.lastErr = session, tools, true, ""
-	if cmd != nil && cmd.Process != nil {
-		s.pid = cmd.Process.Pid
-	}
 	s.mu.Unlock()
 	return session, nil
 }
@@ -218,7 +214,7 @@ func (h headerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 func (s *server) down(why string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.session, s.tools, s.up, s.lastErr, s.pid = nil, nil, false, why, 0
+	s.session, s.tools, s.up, s.lastErr = nil, nil, false, why
 }
 
 func (s *server) toolList() []*mcp.Tool {
@@ -363,18 +359,3 @@ func (m *Manager) Status() []Status {
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out
 }
-
-// PID is the process of a stdio server, 0 when down (for tests and
-// diagnostics).
-func (m *Manager) PID(server string) int {
-	s, ok := m.servers[server]
-	if !ok {
-		return 0
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.pid
-}
-
-// Len is how many servers are configured.
-func (m *Manager) Len() int { return len(m.servers) }
