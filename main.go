@@ -31,6 +31,9 @@ Usage:
   discordgpt [serve]       run the bot (the default)
   discordgpt check         validate the configuration and try Discord and the AI provider
   discordgpt backup PATH   write a consistent copy of the database to PATH (a file or a folder)
+  discordgpt import DUMP_DIR [FILES_DIR]
+                           bring in the old Python bot's data from a mongodump (and its files);
+                           stop the bot first; running it again adds nothing
   discordgpt compact       rewrite the database with only its live data (the bot must be stopped)
   discordgpt version       print the version
   discordgpt -h            print this help
@@ -62,7 +65,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		fmt.Fprintln(stdout, line)
 		return 0
-	case "serve", "check", "backup", "compact":
+	case "serve", "check", "backup", "compact", "import":
 	default:
 		fmt.Fprintf(stderr, "discordgpt: unknown command %q\n\n%s", cmd, usage)
 		return 2
@@ -78,6 +81,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	if cmd == "compact" {
 		return compact(env, stdout, stderr)
+	}
+	if cmd == "import" {
+		return importOld(args[1:], env, stdout, stderr)
 	}
 	if len(args) > 1 {
 		fmt.Fprintf(stderr, "discordgpt: %s takes no arguments\n", cmd)
@@ -155,6 +161,30 @@ func backup(args []string, env bot.Lookup, stdout, stderr io.Writer) int {
 		return 1
 	}
 	fmt.Fprintf(stdout, "backup: wrote %d bytes to %s\n", n, dest)
+	return 0
+}
+
+// importOld brings in the old bot's mongodump; it needs only DATA_DIR
+// (and reads TIMEZONE, MAX_FILES_PER_USER, MAX_FILE_SIZE_MB).
+func importOld(args []string, env bot.Lookup, stdout, stderr io.Writer) int {
+	if len(args) < 1 || len(args) > 2 || args[0] == "" {
+		fmt.Fprintln(stderr, "discordgpt: usage: discordgpt import DUMP_DIR [FILES_DIR]")
+		return 2
+	}
+	filesDir := ""
+	if len(args) == 2 {
+		filesDir = args[1]
+	}
+	rep, err := bot.Import(env, args[0], filesDir)
+	if err != nil {
+		fmt.Fprintln(stderr, "discordgpt: import:", err)
+		var ce *bot.ConfigError
+		if errors.As(err, &ce) {
+			return 2
+		}
+		return 1
+	}
+	bot.WriteImportSummary(stdout, rep)
 	return 0
 }
 

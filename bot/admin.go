@@ -242,8 +242,16 @@ func (b *Bot) adminUsage(i *discordgo.Interaction) error {
 	}
 	w.Flush()
 	content := sb.String()
-	_, err = b.dg.InteractionResponseEdit(i, &discordgo.WebhookEdit{Content: &content, AllowedMentions: noMentions(),
-		Files: []*discordgo.File{{Name: "usage-" + month + ".csv", ContentType: "text/csv", Reader: &buf}}})
+	attach := []*discordgo.File{{Name: "usage-" + month + ".csv", ContentType: "text/csv", Reader: &buf}}
+	days := b.chartWindow(now)
+	daily, err := b.db.DailySpend(days[0], days[len(days)-1])
+	if err != nil {
+		return err
+	}
+	if f := b.chartAttachment("Everyone's spending per day, last 30 days", days, daily); f != nil {
+		attach = append(attach, f)
+	}
+	_, err = b.dg.InteractionResponseEdit(i, &discordgo.WebhookEdit{Content: &content, AllowedMentions: noMentions(), Files: attach})
 	return err
 }
 

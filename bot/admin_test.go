@@ -272,7 +272,7 @@ func TestAdmin_UsageStopAndAutoBackups(t *testing.T) {
 	waitReply(t, h.fake, h.dm("555000555000592", "b"), "paid")
 	waitReply(t, h.fake, h.dm("555000555000592", "c"), "paid")
 	usage := h.finalAnswer(t, h.admin(adminID, "usage", ""))
-	if !strings.Contains(usage.Content, "1. <@555000555000592>") || len(usage.Attachments) != 1 {
+	if !strings.Contains(usage.Content, "1. <@555000555000592>") || len(usage.Attachments) != 2 || usage.Attachments[1].Filename != "spending.png" {
 		t.Fatalf("usage = %q, %d files", usage.Content, len(usage.Attachments))
 	}
 	data, _ := h.fake.FileData(usage.Attachments[0])
@@ -365,9 +365,11 @@ func TestExport_ZipHoldsExactlyTheUsersData(t *testing.T) {
 		t.Errorf("history.json = %s, %v", got["history.json"], err)
 	}
 	var stats struct {
-		PerModel []store.Usage `json:"per_model"`
+		PerModel []store.Usage    `json:"per_model"`
+		PerDay   []store.DaySpend `json:"per_day"`
 	}
-	if err := json.Unmarshal(got["stats.json"], &stats); err != nil || len(stats.PerModel) != 1 || stats.PerModel[0].Requests != 2 {
+	if err := json.Unmarshal(got["stats.json"], &stats); err != nil || len(stats.PerModel) != 1 || stats.PerModel[0].Requests != 2 ||
+		len(stats.PerDay) != 1 || stats.PerDay[0].ByModel[stats.PerModel[0].Model] <= 0 {
 		t.Errorf("stats.json = %s", got["stats.json"])
 	}
 	for name, b := range got {

@@ -85,6 +85,10 @@ func (b *Bot) exportZip(userID string, budget int64) ([]byte, int, error) {
 	if err != nil {
 		return nil, 0, err
 	}
+	daily, err := b.db.UserDailySpend(userID, "0000-01-01", "9999-12-31")
+	if err != nil {
+		return nil, 0, err
+	}
 	list, err := b.db.Files(userID)
 	if err != nil {
 		return nil, 0, err
@@ -114,7 +118,7 @@ func (b *Bot) exportZip(userID string, budget int64) ([]byte, int, error) {
 	if err := put("history.md", historyMarkdown(hist, b.cfg.Timezone)); err != nil {
 		return nil, 0, err
 	}
-	j, _ = json.MarshalIndent(map[string]any{"user_id": userID, "per_model": usage}, "", "  ")
+	j, _ = json.MarshalIndent(map[string]any{"user_id": userID, "per_model": usage, "per_day": daily}, "", "  ")
 	if err := put("stats.json", j); err != nil {
 		return nil, 0, err
 	}

@@ -62,8 +62,17 @@ func (b *Bot) cmdUserStat(_ context.Context, i *discordgo.Interaction) error {
 		sb.WriteString("\n\\* partly estimated: the provider did not report every call's tokens, so I counted them.")
 	}
 	embed := &discordgo.MessageEmbed{Title: "📊 Your usage", Description: sb.String()}
-	return b.dg.InteractionRespond(i, &discordgo.InteractionResponse{Type: discordgo.InteractionResponseChannelMessageWithSource,
-		Data: &discordgo.InteractionResponseData{Embeds: []*discordgo.MessageEmbed{embed}, Flags: discordgo.MessageFlagsEphemeral}})
+	data := &discordgo.InteractionResponseData{Embeds: []*discordgo.MessageEmbed{embed}, Flags: discordgo.MessageFlagsEphemeral}
+	days := b.chartWindow(now)
+	daily, err := b.db.UserDailySpend(userID, days[0], days[len(days)-1])
+	if err != nil {
+		b.log.Warn("read daily spending", "user_id", userID, "err", err)
+	}
+	if f := b.chartAttachment("Your spending per day, last 30 days", days, daily); f != nil {
+		data.Files = []*discordgo.File{f}
+		embed.Image = &discordgo.MessageEmbedImage{URL: "attachment://" + chartFile}
+	}
+	return b.dg.InteractionRespond(i, &discordgo.InteractionResponse{Type: discordgo.InteractionResponseChannelMessageWithSource, Data: data})
 }
 
 // ofBudget is " of $X" when a budget is set.

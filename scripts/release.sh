@@ -14,7 +14,8 @@ ldflags="-s -w -X main.version=$version -X main.commit=$commit -X main.date=$dat
 
 rm -rf dist && mkdir -p dist
 build() { # name GOARCH [GOARM]
-  local out="dist/discordgpt-$version-linux-$1"
+  # Stable names, so releases/latest/download/discordgpt-linux-arm64 always works.
+  local out="dist/discordgpt-linux-$1"
   CGO_ENABLED=0 GOOS=linux GOARCH=$2 GOARM=${3:-} go build -trimpath -ldflags "$ldflags" -o "$out" .
   echo "built $out ($(du -h "$out" | cut -f1))"
 }

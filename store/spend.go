@@ -126,3 +126,137 @@ func (db *DB) AllUsage(fn func(userID string, usage []Usage)) error {
 	}
 	return nil
 }
+
+// bucketDaily is the sub-bucket of a user's bucket with their spending
+// per day and model ("<day>/<model>"), for their chart; /reset removes it.
+// The ledger keeps only the user's total per day, which budgets need.
+var bucketDaily = []byte("daily")
+
+// modelDayKey is the key, in the ledger, of everyone's spending on a model
+// on a day: "dm/<day>/<model>", holding no user's ID.
+func modelDayKey(day, model string) []byte { return []byte("dm/" + day + "/" + model) }
+
+// addDaily adds cost to the day's spending on model: everyone's in the
+// ledger, and the user's own in their bucket unless userToo is false (the
+// user reset meanwhile: their bucket must not come back).
+func addDaily(tx *bolt.Tx, userID, day, model string, cost float64, userToo bool) error {
+	if cost <= 0 || day == "" {
+		return nil
+	}
+	if model == "" {
+		model = "unknown"
+	}
+	if err := addFloat(tx.Bucket(bucketSpend), modelDayKey(day, model), cost); err != nil {
+		return fmt.Errorf("add daily spend: %w", err)
+	}
+	if !userToo {
+		return nil
+	}
+	ub, err := userBucket(tx, userID, true)
+	if err != nil {
+		return err
+	}
+	b, err := ub.CreateBucketIfNotExists(bucketDaily)
+	if err != nil {
+		return err
+	}
+	if err := addFloat(b, []byte(day+"/"+model), cost); err != nil {
+		return fmt.Errorf("add daily spend: %w", err)
+	}
+	return nil
+}
+
+// DaySpend is spending on one day: per model, and the ledger's total
+// (which can exceed the models' sum: spending recorded before models were
+// kept per day, or by a user who reset since).
+type DaySpend struct {
+	Day     string             `json:"day"`
+	Total   float64            `json:"total_usd"`
+	ByModel map[string]float64 `json:"by_model_usd"`
+}
+
+// UserDailySpend returns the user's spending per day from fromDay to
+// toDay (both "2006-01-02", inclusive), days without spending left out.
+func (db *DB) UserDailySpend(userID, fromDay, toDay string) ([]DaySpend, error) {
+	if _, err := userKey(userID); err != nil {
+		return nil, err
+	}
+	days := map[string]*DaySpend{}
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		sp := tx.Bucket(bucketSpend)
+		c := sp.Cursor()
+		for k, v := c.Seek([]byte("d/" + fromDay)); k != nil && strings.HasPrefix(string(k), "d/"); k, v = c.Next() {
+			day, user, ok := strings.Cut(string(k[2:]), "/")
+			if !ok || day > toDay {
+				break
+			}
+			if user == userID && len(v) == 8 {
+				dayOf(days, day).Total = getFloat(sp, k)
+			}
+		}
+		ub, err := userBucket(tx, userID, false)
+		if err != nil || ub == nil || ub.Bucket(bucketDaily) == nil {
+			return err
+		}
+		b := ub.Bucket(bucketDaily)
+		dc := b.Cursor()
+		for k, _ := dc.Seek([]byte(fromDay)); k != nil; k, _ = dc.Next() {
+			day, model, ok := strings.Cut(string(k), "/")
+			if !ok || day > toDay {
+				break
+			}
+			dayOf(days, day).ByModel[model] += getFloat(b, k)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read daily spending: %w", err)
+	}
+	return sortedDays(days), nil
+}
+
+// DailySpend returns everyone's spending per day from fromDay to toDay.
+func (db *DB) DailySpend(fromDay, toDay string) ([]DaySpend, error) {
+	days := map[string]*DaySpend{}
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		sp := tx.Bucket(bucketSpend)
+		c := sp.Cursor()
+		for k, _ := c.Seek([]byte("d/" + fromDay)); k != nil && strings.HasPrefix(string(k), "d/"); k, _ = c.Next() {
+			day, _, ok := strings.Cut(string(k[2:]), "/")
+			if !ok || day > toDay {
+				break
+			}
+			dayOf(days, day).Total += getFloat(sp, k)
+		}
+		for k, _ := c.Seek([]byte("dm/" + fromDay)); k != nil && strings.HasPrefix(string(k), "dm/"); k, _ = c.Next() {
+			day, model, ok := strings.Cut(string(k[3:]), "/")
+			if !ok || day > toDay {
+				break
+			}
+			dayOf(days, day).ByModel[model] += getFloat(sp, k)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read daily spending: %w", err)
+	}
+	return sortedDays(days), nil
+}
+
+func dayOf(days map[string]*DaySpend, day string) *DaySpend {
+	d := days[day]
+	if d == nil {
+		d = &DaySpend{Day: day, ByModel: map[string]float64{}}
+		days[day] = d
+	}
+	return d
+}
+
+func sortedDays(days map[string]*DaySpend) []DaySpend {
+	out := make([]DaySpend, 0, len(days))
+	for _, d := range days {
+		out = append(out, *d)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Day < out[j].Day })
+	return out
+}

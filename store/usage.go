@@ -38,6 +38,9 @@ func (db *DB) RecordExchange(userID string, ex Exchange) ([]Message, error) {
 	err := db.bolt.Update(func(tx *bolt.Tx) error {
 		if ex.Valid != nil && !ex.Valid() {
 			stale = true
+			if err := addDaily(tx, userID, ex.Day, ex.Usage.Model, ex.Usage.CostUSD, false); err != nil {
+				return err
+			}
 			return addSpend(tx, userID, ex.Day, ex.Month, ex.Usage.CostUSD)
 		}
 		if err := appendMessages(tx, userID, msgs); err != nil {
@@ -47,6 +50,9 @@ func (db *DB) RecordExchange(userID string, ex Exchange) ([]Message, error) {
 			if err := addUsage(tx, userID, ex.Usage); err != nil {
 				return err
 			}
+		}
+		if err := addDaily(tx, userID, ex.Day, ex.Usage.Model, ex.Usage.CostUSD, true); err != nil {
+			return err
 		}
 		return addSpend(tx, userID, ex.Day, ex.Month, ex.Usage.CostUSD)
 	})
@@ -72,6 +78,9 @@ func (db *DB) RecordUsage(userID string, u Usage, day, month string, valid func(
 			if err := addUsage(tx, userID, u); err != nil {
 				return err
 			}
+		}
+		if err := addDaily(tx, userID, day, u.Model, u.CostUSD, !stale); err != nil {
+			return err
 		}
 		return addSpend(tx, userID, day, month, u.CostUSD)
 	})
