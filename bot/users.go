@@ -27,7 +27,11 @@ type userStates struct {
 }
 
 type userState struct {
-	slot     chan struct{} // holds a token while an answer runs
+	slot chan struct{} // holds a token while an answer runs
+	// ended is set once the running answer's model output is complete:
+	// what is left (storing it, the final edit, attachments) takes moments,
+	// so a message arriving then waits without being told to.
+	ended    bool
 	waiting  int
 	cancel   context.CancelCauseFunc
 	resetGen uint64
@@ -117,6 +121,8 @@ func (u *userStates) join(userID string) (*turn, error) {
 	if busy && s.waiting >= maxWaiting {
 		return nil, errTooManyWaiting
 	}
+	// Queued (and told so) only behind an answer still being written.
+	busy = len(s.slot) > 0 && !s.ended || s.waiting > 0
 	s.waiting++
 	return &turn{u: u, userID: userID, s: s, Queued: busy}, nil
 }
@@ -136,6 +142,7 @@ func (t *turn) wait(ctx context.Context) (context.Context, error) {
 	t.u.mu.Lock()
 	defer t.u.mu.Unlock()
 	t.s.waiting--
+	t.s.ended = false
 	t.s.cancel = cancel
 	t.cancel = cancel
 	return gctx, nil
@@ -147,6 +154,7 @@ func (t *turn) streamEnded() {
 	t.u.mu.Lock()
 	defer t.u.mu.Unlock()
 	t.s.cancel = nil
+	t.s.ended = true
 }
 
 // done ends the turn and lets the next one go.

@@ -5,6 +5,7 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -18,6 +19,12 @@ type faultRule struct {
 	// garble acts on the request, then answers 200 with a body that does
 	// not parse (a proxy or a Discord-compatible server misbehaving).
 	garble bool
+	// hold, when set, keeps the request waiting until it is closed, then
+	// serves it normally (a slow Discord).
+	hold chan struct{}
+	held chan struct{}
+	// heldOnce closes held at the first request held.
+	heldOnce sync.Once
 }
 
 // Fail makes the next times requests with method whose path contains part
@@ -43,6 +50,19 @@ func (s *Server) Garble(method, part string, times int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.faults = append(s.faults, &faultRule{method: method, part: part, times: times, garble: true})
+}
+
+// Hold makes the next times requests with method whose path contains part
+// wait until release is called, then take effect as usual: Discord
+// answering slowly, made deterministic. held is closed once the first such
+// request is waiting.
+func (s *Server) Hold(method, part string, times int) (release func(), held <-chan struct{}) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ch, first := make(chan struct{}), make(chan struct{})
+	s.faults = append(s.faults, &faultRule{method: method, part: part, times: times, hold: ch, held: first})
+	var once sync.Once
+	return func() { once.Do(func() { close(ch) }) }, first
 }
 
 // takeFault returns the fault for this request, if any; call with s.mu

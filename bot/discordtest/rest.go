@@ -90,6 +90,15 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	wait, limited := s.channelLimited(sw, r.Method, parts)
 	fault := s.takeFault(r.Method, r.URL.Path)
 	s.mu.Unlock()
+	if fault != nil && fault.hold != nil {
+		fault.heldOnce.Do(func() { close(fault.held) })
+		select {
+		case <-fault.hold:
+		case <-r.Context().Done():
+			return
+		}
+		fault = nil
+	}
 	switch {
 	case rule != nil:
 		writeRateLimited(sw, rule)
