@@ -251,6 +251,9 @@ func (b *Bot) answer(ctx context.Context, m *discordgo.Message, q store.Message,
 	for _, f := range made {
 		answerMsg.FileIDs = append(answerMsg.FileIDs, f.ID)
 	}
+	// Counted once here, so later requests need not count them again.
+	q.Tokens = b.turnTokens(userID, model, q, now)
+	answerMsg.Tokens = b.turnTokens(userID, model, answerMsg, now)
 	// Store before the final edit: once the user sees the whole answer, it
 	// is in their history (and a Discord hiccup on the edit loses nothing).
 	_, err = b.db.RecordExchange(userID, store.Exchange{

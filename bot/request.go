@@ -2,6 +2,7 @@ package bot
 
 import (
 	"encoding/json"
+	"slices"
 	"time"
 
 	"github.com/discordgpt/discordgpt/bot/llm"
@@ -51,16 +52,39 @@ func toolMessages(uses []store.ToolUse) []llm.Message {
 	return out
 }
 
+// turnTokens is what a stored message will weigh in later requests (its
+// form on later turns: documents not inlined), counted once as it is
+// stored.
+func (b *Bot) turnTokens(userID, model string, m store.Message, now time.Time) int {
+	return llm.Turn{Messages: b.toMessages(userID, m, now, false)}.Size(model)
+}
+
 // buildRequest assembles the call for question q: the system prompt, as
 // much recent history as fits HISTORY_TOKENS, q, and the tools ts offered.
 func (b *Bot) buildRequest(userID, model string, q store.Message, ts map[string]*tool, now time.Time) (llm.Request, error) {
-	hist, err := b.db.History(userID, historyLoad)
+	budget := b.cfg.HistoryTokens
+	// Read back from the newest only as far as the budget can reach: a
+	// stored count where there is one, else the text's tokens (a message's
+	// files are not counted here, so this never stops too early; the fit
+	// below counts exactly). Nothing else is read inside the transaction.
+	var hist []store.Message
+	used := 0
+	err := b.db.HistoryBack(userID, func(m store.Message) bool {
+		hist = append(hist, m)
+		if m.Tokens > 0 {
+			used += m.Tokens
+		} else {
+			used += llm.PerMessageTokens + llm.CountTokens(model, m.Content)
+		}
+		return used <= budget && len(hist) < historyLoad
+	})
 	if err != nil {
 		return llm.Request{}, err
 	}
-	msgs := make([]llm.Message, 0, len(hist))
+	slices.Reverse(hist)
+	turns := make([]llm.Turn, 0, len(hist))
 	for _, h := range hist {
-		msgs = append(msgs, b.toMessages(userID, h, now, false)...)
+		turns = append(turns, llm.Turn{Messages: b.toMessages(userID, h, now, false), Tokens: h.Tokens})
 	}
 	system := b.systemPrompt(now)
 	if ts["run_python"] != nil {
@@ -72,13 +96,12 @@ func (b *Bot) buildRequest(userID, model string, q store.Message, ts map[string]
 	}
 	// The tool definitions go with every call: their tokens come off the
 	// budget first.
-	budget := b.cfg.HistoryTokens
 	defs := toolDefs(ts)
 	if len(defs) > 0 {
 		raw, _ := json.Marshal(defs)
 		budget = max(budget/2, budget-llm.CountTokens(model, string(raw)))
 	}
-	all, _ := llm.FitToBudget(model, budget, system, msgs, b.toMessages(userID, q, now, true)[0])
+	all, _ := llm.FitTurns(model, budget, system, turns, b.toMessages(userID, q, now, true)[0])
 	// A tool result whose call was trimmed away would be refused.
 	for len(all) > 1 && all[0].Role == llm.RoleTool {
 		all = all[1:]

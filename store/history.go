@@ -84,6 +84,35 @@ func (db *DB) History(userID string, limit int) ([]Message, error) {
 	return out, nil
 }
 
+// HistoryBack calls fn with the user's messages from the newest back,
+// until fn returns false or the history ends, in one read transaction.
+// Only the messages fn sees are decoded, so the cost follows what the
+// caller takes, not the history's length.
+func (db *DB) HistoryBack(userID string, fn func(Message) bool) error {
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		ub, err := userBucket(tx, userID, false)
+		if err != nil || ub == nil {
+			return err
+		}
+		c := ub.Bucket(bucketHistory).Cursor()
+		for k, v := c.Last(); k != nil; k, v = c.Prev() {
+			var m Message
+			if err := json.Unmarshal(v, &m); err != nil {
+				return fmt.Errorf("decode message %x: %w", k, err)
+			}
+			m.Seq = binary.BigEndian.Uint64(k)
+			if !fn(m) {
+				return nil
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("read history: %w", err)
+	}
+	return nil
+}
+
 // HistoryLen counts the user's stored messages.
 func (db *DB) HistoryLen(userID string) (int, error) {
 	n := 0

@@ -29,6 +29,10 @@ type Message struct {
 	// Tools are the tool calls an assistant message made before its
 	// answer, with their results (cut short), in order.
 	Tools []ToolUse `json:"tools,omitempty"`
+	// Tokens is the message's size as the model sees it, counted when it
+	// was stored (zero: not counted), so building a request need not
+	// count the whole history again.
+	Tokens int `json:"tokens,omitempty"`
 	// CreatedAt is when the message was stored, in UTC.
 	CreatedAt time.Time `json:"created_at"`
 }
