@@ -115,6 +115,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		log.Warn(w)
 	}
 	bot.Version = buildVersion()
+	setMemoryLimit()
 	log.Info("starting discordgpt", "version", buildVersion(), "data_dir", cfg.DataDir)
 	if err := bot.Run(ctx, cfg, log); err != nil {
 		fmt.Fprintln(stderr, "discordgpt:", err)
@@ -126,6 +127,20 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	log.Info("stopped")
 	return 0
+}
+
+// defaultMemoryLimit is the Go runtime's soft memory limit when GOMEMLIMIT
+// is not set: the bot lives in a few tens of megabytes, and a burst (many
+// photos at once) makes the garbage collector work harder near the limit
+// instead of letting the heap double, which a Pi with 512 MB notices.
+const defaultMemoryLimit = 64 << 20
+
+// setMemoryLimit applies defaultMemoryLimit unless GOMEMLIMIT says
+// otherwise. It is soft: live data above it is never refused.
+func setMemoryLimit() {
+	if _, set := os.LookupEnv("GOMEMLIMIT"); !set {
+		debug.SetMemoryLimit(defaultMemoryLimit)
+	}
 }
 
 // backup copies the database without the rest of the configuration, so it

@@ -250,14 +250,20 @@ func (b *Bot) loadImages(userID string, msgs []llm.Message) {
 			}
 			meta, err := b.db.File(userID, strings.TrimPrefix(p.ImageURL, pendingImage))
 			var data []byte
+			ctype := meta.ContentType
 			if err == nil {
-				data, err = b.readFile(meta, maxVisionBytes)
+				ctype, data, err = b.visionBytes(meta)
+			}
+			if errors.Is(err, errTooManyPixels) {
+				msgs[i].Parts[j] = llm.Part{Text: fmt.Sprintf("[image %s is too large to show: %v]", meta.Name, err)}
+				continue
 			}
 			if err != nil {
+				b.log.Info("image not shown to the model", "user_id", userID, "err", err)
 				msgs[i].Parts[j] = llm.Part{Text: "[an image that could not be read]"}
 				continue
 			}
-			msgs[i].Parts[j].ImageURL = "data:" + meta.ContentType + ";base64," + base64.StdEncoding.EncodeToString(data)
+			msgs[i].Parts[j].ImageURL = "data:" + ctype + ";base64," + base64.StdEncoding.EncodeToString(data)
 		}
 	}
 }

@@ -70,6 +70,11 @@ type Bot struct {
 	readyOnce sync.Once
 	// permWarned are channels whose missing permission was logged.
 	permWarned sync.Map
+	// vision scales images down for the model.
+	vision visionState
+	// answerSlots holds one token per answer being written
+	// (MAX_CONCURRENT_ANSWERS).
+	answerSlots chan struct{}
 }
 
 // Run connects to Discord and serves until ctx is cancelled, then stops
@@ -104,7 +109,8 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		return err
 	}
 	b := &Bot{cfg: cfg, db: db, log: log, llm: newLLM(cfg, db, log), files: fdir,
-		http: &http.Client{Timeout: 5 * time.Minute}, reminderWake: make(chan struct{}, 1), fetcher: newFetcher(cfg)}
+		http: &http.Client{Timeout: 5 * time.Minute}, reminderWake: make(chan struct{}, 1), fetcher: newFetcher(cfg),
+		answerSlots: make(chan struct{}, max(cfg.MaxConcurrentAnswers, 1))}
 	if err := os.MkdirAll(filepath.Join(cfg.DataDir, "tmp"), 0o700); err != nil {
 		return fmt.Errorf("data dir: %w", err)
 	}

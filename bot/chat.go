@@ -26,8 +26,10 @@ const (
 
 // Fixed wording users see.
 const (
-	rateLimitText  = "⚠️ You're sending requests too quickly. Please wait a moment before trying again."
-	queuedText     = "⏳ I'm still answering your previous message; I'll answer this one right after."
+	rateLimitText = "⚠️ You're sending requests too quickly. Please wait a moment before trying again."
+	queuedText    = "⏳ I'm still answering your previous message; I'll answer this one right after."
+	// busyText is the notice of a message waiting for MAX_CONCURRENT_ANSWERS.
+	busyText       = "⏳ Lots of questions at once: yours is next in line and will be answered in a moment."
 	tooManyText    = "⚠️ You already have 3 messages waiting for an answer. Please wait for those first."
 	emptyHintText  = "👋 Ask me something after the mention, and I'll answer."
 	emptyReplyText = "🤔 The model sent back an empty answer. Please try rephrasing."
@@ -152,12 +154,52 @@ func (b *Bot) converse(ctx context.Context, m *discordgo.Message, q store.Messag
 		return // shutting down before this message's turn
 	}
 	defer t.done()
+	release, ok := b.answerSlot(gctx, m, &placeholder)
+	if !ok {
+		// Stopped while waiting: the notice says so. (At shutdown it is
+		// left for the next start to finish, as any answer in flight.)
+		if placeholder != "" && errors.Is(context.Cause(gctx), errStoppedByUser) {
+			r := b.newReplier(m.ChannelID, replyRef(m), userID, placeholder)
+			if err := r.finish(noteFor(gctx, context.Canceled), ""); err != nil {
+				b.log.Warn("finish a stopped notice", "user_id", userID, "err", err)
+			}
+		}
+		return
+	}
+	defer release()
 	model, notice := b.userModel(userID)
 	if notice != "" {
 		b.sendNotice(m, notice)
 	}
 	if err := b.answer(gctx, m, q, model, placeholder, valid, t.streamEnded); err != nil {
 		b.log.Error("answer failed", "user_id", userID, "guild_id", m.GuildID, "err", err)
+	}
+}
+
+// answerSlot waits for one of MAX_CONCURRENT_ANSWERS. A message that has
+// to wait is told so, and the notice (or the one already posted) becomes
+// its answer.
+func (b *Bot) answerSlot(ctx context.Context, m *discordgo.Message, placeholder *string) (release func(), ok bool) {
+	release = func() { <-b.answerSlots }
+	select {
+	case b.answerSlots <- struct{}{}:
+		return release, true
+	default:
+	}
+	if *placeholder == "" {
+		*placeholder = b.sendNotice(m, busyText)
+		if *placeholder != "" {
+			if err := b.db.SetInflight(store.Inflight{ID: *placeholder, UserID: m.Author.ID, ChannelID: m.ChannelID,
+				Messages: []string{*placeholder}, Started: b.cfg.now().UTC()}); err != nil {
+				b.log.Warn("record queued notice", "user_id", m.Author.ID, "err", err)
+			}
+		}
+	}
+	select {
+	case b.answerSlots <- struct{}{}:
+		return release, true
+	case <-ctx.Done():
+		return nil, false
 	}
 }
 

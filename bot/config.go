@@ -108,6 +108,9 @@ type Config struct {
 	CodeMemoryMB int
 	// CodeMaxConcurrent is CODE_MAX_CONCURRENT: runs at once.
 	CodeMaxConcurrent int
+	// MaxConcurrentAnswers is MAX_CONCURRENT_ANSWERS: answers being
+	// written at once, across all users; the rest wait their turn.
+	MaxConcurrentAnswers int
 	// WebAllowHosts is WEB_ALLOW_HOSTS: private hosts (host or host:port)
 	// fetch_url may reach.
 	WebAllowHosts []string
@@ -199,32 +202,33 @@ func LoadConfig(env Lookup) (Config, error) {
 		SweepInterval:      r.duration("SWEEP_INTERVAL", 10*time.Minute, time.Second, 24*time.Hour),
 		HistoryRetention:   time.Duration(r.intRange("HISTORY_RETENTION_DAYS", 0, 0, 36500)) * 24 * time.Hour,
 
-		PricingFile:         r.str("PRICING_FILE", ""),
-		UserDailyBudget:     r.money("USER_DAILY_BUDGET_USD"),
-		UserMonthlyBudget:   r.money("USER_MONTHLY_BUDGET_USD"),
-		GlobalMonthlyBudget: r.money("GLOBAL_MONTHLY_BUDGET_USD"),
-		AllowedUsers:        r.snowflakes("ALLOWED_USER_IDS"),
-		AllowedRoles:        r.snowflakes("ALLOWED_ROLE_IDS"),
-		AllowedChannels:     r.snowflakes("ALLOWED_CHANNEL_IDS"),
-		BackupInterval:      r.durationOrOff("BACKUP_INTERVAL", 24*time.Hour, time.Minute),
-		BackupKeep:          r.intRange("BACKUP_KEEP", 7, 1, 1000),
-		Tools:               r.tools("TOOLS"),
-		MaxToolRounds:       r.intRange("MAX_TOOL_ROUNDS", 6, 0, 50),
-		ToolTimeout:         r.duration("TOOL_TIMEOUT", 2*time.Minute, time.Second, 30*time.Minute),
-		ReminderDelivery:    r.oneOf("REMINDER_DELIVERY", "channel", "channel", "dm"),
-		MaxRemindersPerUser: r.intRange("MAX_REMINDERS_PER_USER", 25, 1, 1000),
-		Python:              r.str("PYTHON", "/usr/bin/python3"),
-		CodeTimeout:         r.duration("CODE_TIMEOUT", 30*time.Second, time.Second, 10*time.Minute),
-		CodeMemoryMB:        r.intRange("CODE_MEMORY_MB", 512, 64, 65536),
-		CodeMaxConcurrent:   r.intRange("CODE_MAX_CONCURRENT", 2, 1, 64),
-		WebAllowHosts:       r.hosts("WEB_ALLOW_HOSTS"),
-		WebMaxBytes:         int64(r.intRange("WEB_MAX_BYTES", 2<<20, 1<<10, 100<<20)),
-		WebTimeout:          r.duration("WEB_TIMEOUT", 15*time.Second, time.Second, 5*time.Minute),
-		SearxngURL:          r.optionalURL("SEARXNG_URL"),
-		BraveAPIKey:         r.secret("BRAVE_API_KEY"),
-		BraveURL:            r.url("BRAVE_API_URL", web.BraveURL),
-		MCPConfig:           r.str("MCP_CONFIG", ""),
-		RetryBackoff:        time.Second,
+		PricingFile:          r.str("PRICING_FILE", ""),
+		UserDailyBudget:      r.money("USER_DAILY_BUDGET_USD"),
+		UserMonthlyBudget:    r.money("USER_MONTHLY_BUDGET_USD"),
+		GlobalMonthlyBudget:  r.money("GLOBAL_MONTHLY_BUDGET_USD"),
+		AllowedUsers:         r.snowflakes("ALLOWED_USER_IDS"),
+		AllowedRoles:         r.snowflakes("ALLOWED_ROLE_IDS"),
+		AllowedChannels:      r.snowflakes("ALLOWED_CHANNEL_IDS"),
+		BackupInterval:       r.durationOrOff("BACKUP_INTERVAL", 24*time.Hour, time.Minute),
+		BackupKeep:           r.intRange("BACKUP_KEEP", 7, 1, 1000),
+		Tools:                r.tools("TOOLS"),
+		MaxToolRounds:        r.intRange("MAX_TOOL_ROUNDS", 6, 0, 50),
+		ToolTimeout:          r.duration("TOOL_TIMEOUT", 2*time.Minute, time.Second, 30*time.Minute),
+		ReminderDelivery:     r.oneOf("REMINDER_DELIVERY", "channel", "channel", "dm"),
+		MaxRemindersPerUser:  r.intRange("MAX_REMINDERS_PER_USER", 25, 1, 1000),
+		Python:               r.str("PYTHON", "/usr/bin/python3"),
+		CodeTimeout:          r.duration("CODE_TIMEOUT", 30*time.Second, time.Second, 10*time.Minute),
+		CodeMemoryMB:         r.intRange("CODE_MEMORY_MB", 512, 64, 65536),
+		CodeMaxConcurrent:    r.intRange("CODE_MAX_CONCURRENT", 2, 1, 64),
+		MaxConcurrentAnswers: r.intRange("MAX_CONCURRENT_ANSWERS", 8, 1, 1000),
+		WebAllowHosts:        r.hosts("WEB_ALLOW_HOSTS"),
+		WebMaxBytes:          int64(r.intRange("WEB_MAX_BYTES", 2<<20, 1<<10, 100<<20)),
+		WebTimeout:           r.duration("WEB_TIMEOUT", 15*time.Second, time.Second, 5*time.Minute),
+		SearxngURL:           r.optionalURL("SEARXNG_URL"),
+		BraveAPIKey:          r.secret("BRAVE_API_KEY"),
+		BraveURL:             r.url("BRAVE_API_URL", web.BraveURL),
+		MCPConfig:            r.str("MCP_CONFIG", ""),
+		RetryBackoff:         time.Second,
 	}
 	c.RateCount, c.RateWindow = r.rate("RATE_LIMIT", "3/5s")
 	c.AdminIDs = r.snowflakes("ADMIN_IDS")
@@ -643,6 +647,8 @@ func isSnowflake(s string) bool {
 func ConfigVars() []string {
 	var read []string
 	_, _ = LoadConfig(func(k string) (string, bool) { read = append(read, k); return "", false })
+	// Read by the Go runtime (main sets a default when it is unset).
+	read = append(read, "GOMEMLIMIT")
 	seen := map[string]bool{}
 	var out []string
 	for _, k := range read {

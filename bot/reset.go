@@ -42,6 +42,7 @@ func (b *Bot) resetUser(userID string) (resetResult, error) {
 		return resetResult{}, err
 	}
 	res := resetResult{Files: len(gone), Reminders: reminders, Tx: time.Since(start)}
+	b.vision.forgetUser(userID) // scaled copies of their images, in memory only
 	for _, m := range gone {
 		if err := b.files.Remove(m.UserID, m.ID, m.Ext); err != nil {
 			res.Failed++
