@@ -1,11 +1,6 @@
 package llm
 
-import (
-	"strings"
-	"sync"
-
-	"github.com/tiktoken-go/tokenizer"
-)
+import "github.com/discordgpt/discordgpt/bot/llm/o200k"
 
 // ImageTokens is what one image is counted as when trimming history: the
 // cost of a high-detail 512x512 tile set, a fair middle for chat images.
@@ -14,58 +9,16 @@ const ImageTokens = 765
 // PerMessageTokens is the framing each chat message costs on top of its text.
 const PerMessageTokens = 4
 
-var codecs struct {
-	mu sync.Mutex
-	m  map[tokenizer.Encoding]tokenizer.Codec
-}
-
-// encodingFor picks the tokenizer of a model's family: o200k for gpt-4o,
-// gpt-4.1, GPT-5 and later and the o-series; cl100k for older GPT-4 and
-// GPT-3.5; o200k for anything unknown.
-func encodingFor(model string) tokenizer.Encoding {
-	m := strings.ToLower(model)
-	if IsReasoning(m) {
-		return tokenizer.O200kBase
-	}
-	for _, p := range []string{"gpt-4o", "chatgpt-4o", "gpt-4.1", "gpt-4.5"} {
-		if strings.HasPrefix(m, p) {
-			return tokenizer.O200kBase
-		}
-	}
-	for _, p := range []string{"gpt-4", "gpt-3.5", "text-embedding"} {
-		if strings.HasPrefix(m, p) {
-			return tokenizer.Cl100kBase
-		}
-	}
-	return tokenizer.O200kBase
-}
-
-// codecFor returns the (shared, read-only) codec of a model's family.
-func codecFor(model string) tokenizer.Codec {
-	enc := encodingFor(model)
-	codecs.mu.Lock()
-	defer codecs.mu.Unlock()
-	if c, ok := codecs.m[enc]; ok {
-		return c
-	}
-	c, err := tokenizer.Get(enc)
-	if err != nil {
-		panic("tokenizer " + string(enc) + ": " + err.Error()) // compiled in; cannot fail
-	}
-	if codecs.m == nil {
-		codecs.m = map[tokenizer.Encoding]tokenizer.Codec{}
-	}
-	codecs.m[enc] = c
-	return c
-}
-
-// CountTokens counts text's tokens with the model's tokenizer; on a
-// tokenizer error it falls back on four characters a token.
+// CountTokens counts text's tokens with o200k_base, the tokenizer of every
+// OpenAI chat model still served (GPT-4o, GPT-4.1, GPT-5 on, the
+// o-series; cl100k_base served only models OpenAI has shut down), and a
+// fair measure for other providers' models. model is kept for when that
+// changes. On a tokenizer error it falls back on four bytes a token.
 func CountTokens(model, text string) int {
 	if text == "" {
 		return 0
 	}
-	n, err := codecFor(model).Count(text)
+	n, err := o200k.Count(text)
 	if err != nil {
 		return len(text)/4 + 1
 	}
