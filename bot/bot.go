@@ -242,7 +242,11 @@ func (b *Bot) connect() error {
 		return fmt.Errorf("discord session: %w", err)
 	}
 	dg.Identify.Intents = botIntents
-	dg.Client = &http.Client{Timeout: 60 * time.Second}
+	// Answers stream in parallel: keep enough idle connections to Discord
+	// for them (the default 2 opened a new TLS connection for most edits).
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = 16
+	dg.Client = &http.Client{Timeout: 60 * time.Second, Transport: tr}
 	dg.LogLevel = discordgo.LogWarning
 	if b.cfg.LogLevel <= slog.LevelDebug {
 		dg.LogLevel = discordgo.LogInformational

@@ -176,15 +176,24 @@ func (b *Bot) converse(ctx context.Context, m *discordgo.Message, q store.Messag
 	}
 }
 
+// busyGrace is how long a message waits for an answer slot before its
+// asker is told it is in line.
+const busyGrace = 750 * time.Millisecond
+
 // answerSlot waits for one of MAX_CONCURRENT_ANSWERS. A message that has
-// to wait is told so, and the notice (or the one already posted) becomes
-// its answer.
+// to wait longer than busyGrace is told so, and the notice (or the one
+// already posted) becomes its answer.
 func (b *Bot) answerSlot(ctx context.Context, m *discordgo.Message, placeholder *string) (release func(), ok bool) {
 	release = func() { <-b.answerSlots }
+	// A wait of a moment goes untold; a longer one is announced.
+	grace := time.NewTimer(busyGrace)
+	defer grace.Stop()
 	select {
 	case b.answerSlots <- struct{}{}:
 		return release, true
-	default:
+	case <-ctx.Done():
+		return nil, false
+	case <-grace.C:
 	}
 	if *placeholder == "" {
 		*placeholder = b.sendNotice(m, busyText)

@@ -102,7 +102,15 @@ func (b *Bot) explainRefusal(channelID string, err error) {
 // Discord accepted with an unreadable answer counts as done.
 func (b *Bot) edit(build func() *discordgo.MessageEdit, final bool) error {
 	once := func() error {
-		_, err := b.dg.ChannelMessageEditComplex(build())
+		var err error
+		if m := build(); len(m.Files) == 0 && m.Embed == nil && m.Embeds == nil {
+			// The edited message Discord sends back is not needed: skip
+			// decoding it (a streamed answer is edited many times).
+			_, err = b.dg.RequestWithBucketID("PATCH", discordgo.EndpointChannelMessage(m.Channel, m.ID), m,
+				discordgo.EndpointChannelMessage(m.Channel, ""))
+		} else {
+			_, err = b.dg.ChannelMessageEditComplex(m)
+		}
 		if errors.Is(err, discordgo.ErrJSONUnmarshal) {
 			return nil // accepted: the answer just did not parse
 		}

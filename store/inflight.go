@@ -25,7 +25,9 @@ type Inflight struct {
 	Started time.Time `json:"started"`
 }
 
-// SetInflight records (or updates) an answer being written.
+// SetInflight records (or updates) an answer being written. Like the
+// other writes of an answer, it may share its commit (and disk sync) with
+// other users' at the same moment (see batchDelay).
 func (db *DB) SetInflight(a Inflight) error {
 	if a.ID == "" {
 		return fmt.Errorf("inflight answer without an ID: %w", ErrNotFound)
@@ -34,7 +36,7 @@ func (db *DB) SetInflight(a Inflight) error {
 	if err != nil {
 		return fmt.Errorf("encode inflight answer: %w", err)
 	}
-	err = db.bolt.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketInflight).Put([]byte(a.ID), v) })
+	err = db.bolt.Batch(func(tx *bolt.Tx) error { return tx.Bucket(bucketInflight).Put([]byte(a.ID), v) })
 	if err != nil {
 		return fmt.Errorf("record inflight answer: %w", err)
 	}
@@ -43,7 +45,7 @@ func (db *DB) SetInflight(a Inflight) error {
 
 // DeleteInflight forgets an answer that was finished.
 func (db *DB) DeleteInflight(id string) error {
-	err := db.bolt.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketInflight).Delete([]byte(id)) })
+	err := db.bolt.Batch(func(tx *bolt.Tx) error { return tx.Bucket(bucketInflight).Delete([]byte(id)) })
 	if err != nil {
 		return fmt.Errorf("forget inflight answer: %w", err)
 	}

@@ -69,6 +69,11 @@ var (
 	keyCommandsScope = []byte("commands_scope")
 )
 
+// batchDelay is how long a write of an answer (RecordExchange,
+// RecordUsage, the in-flight records) waits for others to share its
+// commit.
+const batchDelay = 2 * time.Millisecond
+
 // Options tune Open.
 type Options struct {
 	// LockTimeout is how long Open waits for another process to release the
@@ -114,6 +119,10 @@ func Open(path string, opts Options) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
+	// Answers finishing together share a commit, so a busy bot syncs the
+	// disk once for many (an SD card's sync takes milliseconds); a lone
+	// write waits at most batchDelay for company.
+	bdb.MaxBatchDelay = batchDelay
 	db := &DB{bolt: bdb, path: path}
 	if opts.ReadOnly {
 		err = bdb.View(checkSchema)

@@ -33,9 +33,12 @@ var ErrStale = fmt.Errorf("exchange is stale: the user's data was reset meanwhil
 // transaction. If Valid returns false, only the ledger takes the cost (a
 // reset must not lift a budget) and ErrStale is returned.
 func (db *DB) RecordExchange(userID string, ex Exchange) ([]Message, error) {
-	msgs := append([]Message(nil), ex.Messages...)
+	var msgs []Message
 	stale := false
-	err := db.bolt.Update(func(tx *bolt.Tx) error {
+	err := db.bolt.Batch(func(tx *bolt.Tx) error {
+		// A batch may run this again after a rollback: start afresh.
+		msgs = append([]Message(nil), ex.Messages...)
+		stale = false
 		if ex.Valid != nil && !ex.Valid() {
 			stale = true
 			if err := addDaily(tx, userID, ex.Day, ex.Usage.Model, ex.Usage.CostUSD, false); err != nil {
@@ -71,7 +74,8 @@ func (db *DB) RecordExchange(userID string, ex Exchange) ([]Message, error) {
 // always. It reports ErrStale when the statistics were skipped.
 func (db *DB) RecordUsage(userID string, u Usage, day, month string, valid func() bool) error {
 	stale := false
-	err := db.bolt.Update(func(tx *bolt.Tx) error {
+	err := db.bolt.Batch(func(tx *bolt.Tx) error {
+		stale = false // a batch may run this again after a rollback
 		if valid != nil && !valid() {
 			stale = true
 		} else if u.Requests > 0 {

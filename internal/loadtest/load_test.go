@@ -1,0 +1,278 @@
+// Package loadtest measures the whole bot process under load, side by
+// side with a deliberately naive one-file bot (./onefile), as issue 15
+// asks: 50 users each send 10 mentions, each the moment the answer to the
+// previous one is complete, against loopback fakes of Discord and OpenAI
+// (a model with no delay). Runs alternate between the two bots; the
+// medians are printed. It is skipped unless LOADTEST is set:
+//
+//	LOADTEST=1 go test ./internal/loadtest -run TestWholeProcess -v -timeout 30m
+//
+// (LOADTEST_PAIRS sets the number of alternating pairs, default 3.) Peak
+// RSS comes from /usr/bin/time -v; boot RSS and CPU from /proc.
+package loadtest
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/discordgpt/discordgpt/bot/discordtest"
+	"github.com/discordgpt/discordgpt/bot/openaitest"
+)
+
+const (
+	users       = 50
+	perUser     = 10
+	stillNotice = "still answering"
+)
+
+// result is one run of one bot.
+type result struct {
+	bootRSS, peakRSS float64 // MiB
+	cpuPerMsg        float64 // ms of the bot's CPU per message, boot excluded
+	p50, p99         time.Duration
+	perSecond        float64
+	notices          int
+	binaryMiB        float64
+}
+
+func build(t *testing.T, pkg, out string) string {
+	t.Helper()
+	cmd := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", out, pkg)
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("build %s: %v\n%s", pkg, err, b)
+	}
+	return out
+}
+
+func TestWholeProcess(t *testing.T) {
+	if os.Getenv("LOADTEST") == "" {
+		t.Skip("set LOADTEST=1 to run the whole-process measurement (see the package comment)")
+	}
+	if _, err := os.Stat("/usr/bin/time"); err != nil {
+		t.Fatal("needs /usr/bin/time (Debian: apt-get install time)")
+	}
+	pairs := 3
+	if n, err := strconv.Atoi(os.Getenv("LOADTEST_PAIRS")); err == nil && n > 0 {
+		pairs = n
+	}
+	dir := t.TempDir()
+	bins := map[string]string{
+		"discordgpt":   build(t, "../..", filepath.Join(dir, "discordgpt")),
+		"one-file bot": build(t, "./onefile", filepath.Join(dir, "onefile")),
+	}
+	order := []string{"discordgpt", "one-file bot"}
+	got := map[string][]result{}
+	for p := 0; p < pairs; p++ {
+		for _, name := range order {
+			r := runOnce(t, bins[name])
+			got[name] = append(got[name], r)
+			t.Logf("pair %d %-12s boot %.1f MiB, peak %.1f MiB, CPU %.2f ms/msg, p50 %v, p99 %v, %.0f msg/s, %d notices",
+				p+1, name, r.bootRSS, r.peakRSS, r.cpuPerMsg, r.p50.Round(time.Millisecond), r.p99.Round(time.Millisecond), r.perSecond, r.notices)
+		}
+	}
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "\nmedians of %d pairs (%d users x %d messages)\n", pairs, users, perUser)
+	fmt.Fprintf(&sb, "| figure | %s | %s |\n|---|---|---|\n", order[0], order[1])
+	row := func(label string, f func(result) float64, format string) {
+		fmt.Fprintf(&sb, "| %s |", label)
+		for _, name := range order {
+			fmt.Fprintf(&sb, " "+format+" |", median(got[name], f))
+		}
+		sb.WriteString("\n")
+	}
+	row("binary (MiB)", func(r result) float64 { return r.binaryMiB }, "%.1f")
+	row("RSS after boot (MiB)", func(r result) float64 { return r.bootRSS }, "%.1f")
+	row("peak RSS (MiB)", func(r result) float64 { return r.peakRSS }, "%.1f")
+	row("bot CPU per message (ms)", func(r result) float64 { return r.cpuPerMsg }, "%.2f")
+	row("event to final answer p50 (ms)", func(r result) float64 { return float64(r.p50) / 1e6 }, "%.0f")
+	row("event to final answer p99 (ms)", func(r result) float64 { return float64(r.p99) / 1e6 }, "%.0f")
+	row("messages per second", func(r result) float64 { return r.perSecond }, "%.0f")
+	row("'still answering' notices", func(r result) float64 { return float64(r.notices) }, "%.0f")
+	t.Log(sb.String())
+}
+
+func median(rs []result, f func(result) float64) float64 {
+	v := make([]float64, len(rs))
+	for i, r := range rs {
+		v[i] = f(r)
+	}
+	sort.Float64s(v)
+	return v[len(v)/2]
+}
+
+// runOnce starts bin under /usr/bin/time, waits for it to connect, runs
+// the workload, stops it and reads its figures.
+func runOnce(t *testing.T, bin string) result {
+	fake := discordtest.New(t)
+	ai := openaitest.New(t)
+	var r result
+	if st, err := os.Stat(bin); err == nil {
+		r.binaryMiB = float64(st.Size()) / (1 << 20)
+	}
+	cmd := exec.Command("/usr/bin/time", "-v", bin)
+	cmd.Dir = t.TempDir()
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "DISCORD_TOKEN=" + fake.Token, "DISCORD_API_URL=" + fake.URL,
+		"OPENAI_API_KEY=" + openaitest.DefaultKey, "OPENAI_BASE_URL=" + ai.URL, "DATA_DIR=" + filepath.Join(cmd.Dir, "data"),
+		"DEFAULT_MODEL=gpt-4o-mini", "RATE_LIMIT=off", "LOG_LEVEL=warn", "TOOLS=none", "BACKUP_INTERVAL=0"}
+	var out strings.Builder
+	var outMu sync.Mutex
+	cmd.Stdout = &lockedWriter{w: &out, mu: &outMu}
+	cmd.Stderr = cmd.Stdout
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	if !fake.WaitConnected(60 * time.Second) {
+		_ = cmd.Process.Kill()
+		outMu.Lock()
+		defer outMu.Unlock()
+		t.Fatalf("%s never connected:\n%s", bin, out.String())
+	}
+	botPID := childOf(t, cmd.Process.Pid)
+	time.Sleep(500 * time.Millisecond) // let start-up work settle
+	r.bootRSS = rssMiB(botPID)
+	cpu0 := cpuTicks(botPID)
+
+	var mu sync.Mutex
+	var lat []time.Duration
+	var wg sync.WaitGroup
+	start := time.Now()
+	for u := 0; u < users; u++ {
+		wg.Add(1)
+		go func(u int) {
+			defer wg.Done()
+			user, channel := fmt.Sprint(700000000000000+u), fmt.Sprint(800000000000000+u)
+			for i := 0; i < perUser; i++ {
+				text := fmt.Sprintf("question %d of user %d", i, u)
+				t0 := time.Now()
+				m := fake.SendMessage(&discordgo.Message{GuildID: discordtest.DefaultGuildID, ChannelID: channel,
+					Author:   &discordgo.User{ID: user, Username: "u" + user},
+					Content:  "<@" + fake.BotUser.ID + "> " + text,
+					Mentions: []*discordgo.User{&fake.BotUser}})
+				want := "echo: " + text
+				ok := fake.WaitFor(60*time.Second, func() bool {
+					for _, c := range fake.ChannelMessages(channel) {
+						if c.MessageReference != nil && c.MessageReference.MessageID == m.ID && c.Content == want {
+							return true
+						}
+					}
+					return false
+				})
+				if !ok {
+					t.Errorf("%s: user %d message %d not answered", filepath.Base(bin), u, i)
+					return
+				}
+				mu.Lock()
+				lat = append(lat, time.Since(t0))
+				mu.Unlock()
+			}
+		}(u)
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	cpu1 := cpuTicks(botPID)
+	for u := 0; u < users; u++ {
+		for _, c := range fake.ChannelMessages(fmt.Sprint(800000000000000 + u)) {
+			if c.Author != nil && c.Author.ID == fake.BotUser.ID && strings.Contains(c.Content, stillNotice) {
+				r.notices++
+			}
+		}
+	}
+	_ = syscall.Kill(botPID, syscall.SIGTERM)
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		_ = cmd.Process.Kill()
+		t.Fatal("bot did not stop")
+	}
+	outMu.Lock()
+	text := out.String()
+	outMu.Unlock()
+	m := regexp.MustCompile(`Maximum resident set size \(kbytes\): (\d+)`).FindStringSubmatch(text)
+	if m == nil {
+		t.Fatalf("no peak RSS in:\n%s", text)
+	}
+	if t.Failed() {
+		t.Logf("output of %s:\n%s", filepath.Base(bin), text)
+	}
+	kb, _ := strconv.ParseFloat(m[1], 64)
+	r.peakRSS = kb / 1024
+	n := len(lat)
+	if n == 0 {
+		t.Fatal("nothing answered")
+	}
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	r.p50, r.p99 = lat[n/2], lat[min(n-1, n*99/100)]
+	r.perSecond = float64(n) / elapsed.Seconds()
+	r.cpuPerMsg = float64(cpu1-cpu0) * 10 / float64(n) // ticks are 10 ms
+	return r
+}
+
+type lockedWriter struct {
+	w  *strings.Builder
+	mu *sync.Mutex
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+// childOf finds the one child of pid (the bot under /usr/bin/time).
+func childOf(t *testing.T, pid int) int {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", pid, pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := strings.Fields(string(b))
+	if len(f) != 1 {
+		t.Fatalf("children of %d: %q", pid, b)
+	}
+	c, _ := strconv.Atoi(f[0])
+	return c
+}
+
+func rssMiB(pid int) float64 {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	s := bufio.NewScanner(f)
+	for s.Scan() {
+		if v, ok := strings.CutPrefix(s.Text(), "VmRSS:"); ok {
+			kb, _ := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 64)
+			return kb / 1024
+		}
+	}
+	return 0
+}
+
+// cpuTicks is the process's user+system time in clock ticks (1/100 s).
+func cpuTicks(pid int) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	s := string(b)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
+	u, _ := strconv.ParseInt(f[11], 10, 64)
+	k, _ := strconv.ParseInt(f[12], 10, 64)
+	return u + k
+}
