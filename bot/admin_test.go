@@ -208,7 +208,27 @@ func TestAdmin_BackupWhileTwentyUsersChat(t *testing.T) {
 		}(fmt.Sprint(600000 + u))
 	}
 	close(start)
-	time.Sleep(300 * time.Millisecond)
+	// Let some exchanges commit first (answers start MAX_CONCURRENT_ANSWERS
+	// at a time, so how soon depends on the machine): at least one user's
+	// second answer has started.
+	if !h.fake.WaitFor(30*time.Second, func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, qs := range sent {
+			started := 0
+			for _, q := range qs {
+				if _, ok := replyTo(h.fake, q); ok {
+					started++
+				}
+			}
+			if started >= 2 {
+				return true
+			}
+		}
+		return false
+	}) {
+		t.Fatal("no user got a second answer")
+	}
 	// A user's messages are answered one at a time and an answer is stored
 	// before the next one starts, so every exchange before a user's newest
 	// started answer is committed now.
@@ -345,12 +365,15 @@ func TestExport_ZipHoldsExactlyTheUsersData(t *testing.T) {
 		rc.Close()
 		got[f.Name] = b
 	}
-	for _, name := range []string{"history.json", "history.md", "stats.json", "files.json", "reminders.json", "files/mine.txt", "files/pic.png"} {
+	for _, name := range []string{"history.json", "history.md", "stats.json", "files.json", "reminders.json", "threads.json", "servers.json", "files/mine.txt", "files/pic.png"} {
 		if _, ok := got[name]; !ok {
 			t.Errorf("zip lacks %s (has %v)", name, keys(got))
 		}
 	}
-	if len(got) != 7 {
+	if string(got["threads.json"]) != "[]" {
+		t.Errorf("threads.json without threads = %q", got["threads.json"])
+	}
+	if len(got) != 9 {
 		t.Errorf("zip holds %v", keys(got))
 	}
 	if string(got["files/mine.txt"]) != "my words" || !bytes.Equal(got["files/pic.png"], pngBytes) {
@@ -491,7 +514,7 @@ func TestExport_LargeFilesIncluded(t *testing.T) {
 		sizes[f.Name] = f.UncompressedSize64
 		big = big || f.UncompressedSize64 == 11<<20
 	}
-	if !big || len(sizes) != 7 {
+	if !big || len(sizes) != 9 {
 		t.Errorf("zip entries = %v", sizes)
 	}
 }

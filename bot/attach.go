@@ -208,7 +208,7 @@ func (b *Bot) fileParts(userID string, fileIDs []string, now time.Time, current 
 			// has decided which messages go (loadImages). The ID lets tools
 			// work on it (an edit).
 			text(fmt.Sprintf("[image %s, file_id %s:]", meta.Name, meta.ID))
-			parts = append(parts, llm.Part{ImageURL: pendingImage + meta.ID})
+			parts = append(parts, llm.Part{ImageURL: pendingImage + meta.UserID + "/" + meta.ID})
 		case files.IsText(meta.ContentType):
 			data, err := b.readFile(meta, maxInlineText)
 			if err != nil {
@@ -237,7 +237,8 @@ func (b *Bot) fileParts(userID string, fileIDs []string, now time.Time, current 
 	return parts
 }
 
-// pendingImage marks an image part whose bytes are not read yet.
+// pendingImage marks an image part whose bytes are not read yet; its
+// owner and file ID follow (in a thread, images of several people).
 const pendingImage = "pending-image:"
 
 // loadImages replaces the image references in msgs with data URLs read
@@ -248,7 +249,8 @@ func (b *Bot) loadImages(userID string, msgs []llm.Message) {
 			if !strings.HasPrefix(p.ImageURL, pendingImage) {
 				continue
 			}
-			meta, err := b.db.File(userID, strings.TrimPrefix(p.ImageURL, pendingImage))
+			owner, fileID, _ := strings.Cut(strings.TrimPrefix(p.ImageURL, pendingImage), "/")
+			meta, err := b.db.File(owner, fileID)
 			var data []byte
 			ctype := meta.ContentType
 			if err == nil {

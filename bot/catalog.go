@@ -78,6 +78,16 @@ func (st *modelState) serves(id string, now time.Time) bool {
 	return !ok || now.Before(d)
 }
 
+// offers reports whether id is one of the models offered to users.
+func (st *modelState) offers(id string) bool {
+	for _, m := range st.offered {
+		if m == id {
+			return true
+		}
+	}
+	return false
+}
+
 // shutdown is the model's announced shutdown date, if any.
 func (st *modelState) shutdown(id string) (time.Time, bool) {
 	m, ok := st.provider[id]

@@ -71,7 +71,17 @@ func (b *Bot) stripMention(text string) string {
 
 // onMessage answers a chat message addressed to the bot.
 func (b *Bot) onMessage(ctx context.Context, m *discordgo.Message) {
-	if !b.addressed(m) || !b.seen.first(m.ID) {
+	th := b.threadOf(m)
+	if th != nil {
+		// In a thread the bot started every message is for it, but for one
+		// starting with the ignore prefix (people talking among themselves).
+		if !b.fromPerson(m) || b.cfg.ThreadIgnorePrefix != "" && strings.HasPrefix(strings.TrimSpace(m.Content), b.cfg.ThreadIgnorePrefix) {
+			return
+		}
+	} else if !b.addressed(m) {
+		return
+	}
+	if !b.seen.first(m.ID) {
 		return
 	}
 	userID := m.Author.ID
@@ -84,7 +94,7 @@ func (b *Bot) onMessage(ctx context.Context, m *discordgo.Message) {
 		roles = m.Member.Roles
 	}
 	now := b.cfg.now()
-	if refusal := b.access(userID, m.ChannelID, roles); refusal != "" {
+	if refusal := b.access(userID, b.accessChannel(m.ChannelID, th), roles); refusal != "" {
 		b.logMessage(m, "refused", "access", store.Usage{}, 0, time.Time{})
 		if !b.users.noticeDue(userID, "access", now) {
 			return
@@ -112,6 +122,15 @@ func (b *Bot) onMessage(ctx context.Context, m *discordgo.Message) {
 	}
 	text := b.stripMention(m.Content)
 	saved, notes := b.saveAttachments(ctx, m, valid)
+	if quote, qm := b.quoted(m); quote != "" || qm != nil {
+		// A reply to someone else's message brings it in: its text quoted,
+		// its images among the asker's files.
+		text = strings.TrimSpace(quote + "\n" + text)
+		if qm != nil {
+			qs, qnotes := b.saveAttachments(ctx, qm, valid)
+			saved, notes = append(qs, saved...), append(notes, qnotes...)
+		}
+	}
 	if text == "" && len(saved) == 0 {
 		if len(notes) == 0 {
 			notes = []string{emptyHintText}
@@ -126,24 +145,31 @@ func (b *Bot) onMessage(ctx context.Context, m *discordgo.Message) {
 	for _, f := range saved {
 		q.FileIDs = append(q.FileIDs, f.ID)
 	}
-	b.converse(ctx, m, q, valid)
+	if th == nil && b.cfg.AutoThread && m.GuildID != "" {
+		th = b.autoThread(m, text, valid) // nil: answered where it was asked
+	}
+	b.converse(ctx, m, q, valid, th)
 }
 
 // converse queues question q behind the user's running answer, then
 // answers it. m is the message the answer replies to.
-func (b *Bot) converse(ctx context.Context, m *discordgo.Message, q store.Message, valid func() bool) {
+func (b *Bot) converse(ctx context.Context, m *discordgo.Message, q store.Message, valid func() bool, th *store.ThreadMeta) {
 	userID := m.Author.ID
-	t, err := b.users.join(userID)
+	if th != nil {
+		q.AuthorID, q.AuthorName = userID, displayName(m)
+	}
+	t, err := b.users.join(turnKey(userID, th))
 	if err != nil {
 		b.logMessage(m, "refused", "queue_full", store.Usage{}, 0, time.Time{})
 		b.sendNotice(m, tooManyText)
 		return
 	}
+	ch, ref := replyPlace(m, th)
 	placeholder := ""
 	if t.Queued {
-		placeholder = b.sendNotice(m, queuedText)
+		placeholder = b.postNotice(ch, ref, userID, queuedText)
 		if placeholder != "" { // finished with a note if the bot dies first
-			if err := b.db.SetInflight(store.Inflight{ID: placeholder, UserID: userID, ChannelID: m.ChannelID,
+			if err := b.db.SetInflight(store.Inflight{ID: placeholder, UserID: userID, ChannelID: ch,
 				Messages: []string{placeholder}, Started: b.cfg.now().UTC()}); err != nil {
 				b.log.Warn("record queued notice", "user_id", userID, "err", err)
 			}
@@ -154,12 +180,12 @@ func (b *Bot) converse(ctx context.Context, m *discordgo.Message, q store.Messag
 		return // shutting down before this message's turn
 	}
 	defer t.done()
-	release, ok := b.answerSlot(gctx, m, &placeholder)
+	release, ok := b.answerSlot(gctx, m, ch, ref, &placeholder)
 	if !ok {
 		// Stopped while waiting: the notice says so. (At shutdown it is
 		// left for the next start to finish, as any answer in flight.)
 		if placeholder != "" && errors.Is(context.Cause(gctx), errStoppedByUser) {
-			r := b.newReplier(m.ChannelID, replyRef(m), userID, placeholder)
+			r := b.newReplier(ch, ref, userID, placeholder)
 			if err := r.finish(noteFor(gctx, context.Canceled), ""); err != nil {
 				b.log.Warn("finish a stopped notice", "user_id", userID, "err", err)
 			}
@@ -169,9 +195,14 @@ func (b *Bot) converse(ctx context.Context, m *discordgo.Message, q store.Messag
 	defer release()
 	model, notice := b.userModel(userID)
 	if notice != "" {
-		b.sendNotice(m, notice)
+		b.postNotice(ch, ref, userID, notice)
 	}
-	if err := b.answer(gctx, m, q, model, placeholder, valid, t.streamEnded); err != nil {
+	where := b.whereAsked(m, th)
+	model = b.personaModel(where.guild, where.channel, userID, model)
+	if th != nil && th.Model != "" && b.models().offers(th.Model) {
+		model = th.Model // the thread's owner chose it
+	}
+	if err := b.answer(gctx, m, q, model, placeholder, valid, t.streamEnded, th); err != nil {
 		b.log.Error("answer failed", "user_id", userID, "guild_id", m.GuildID, "err", err)
 	}
 }
@@ -183,7 +214,7 @@ const busyGrace = 750 * time.Millisecond
 // answerSlot waits for one of MAX_CONCURRENT_ANSWERS. A message that has
 // to wait longer than busyGrace is told so, and the notice (or the one
 // already posted) becomes its answer.
-func (b *Bot) answerSlot(ctx context.Context, m *discordgo.Message, placeholder *string) (release func(), ok bool) {
+func (b *Bot) answerSlot(ctx context.Context, m *discordgo.Message, ch string, ref *discordgo.MessageReference, placeholder *string) (release func(), ok bool) {
 	release = func() { <-b.answerSlots }
 	// A wait of a moment goes untold; a longer one is announced.
 	grace := time.NewTimer(busyGrace)
@@ -196,9 +227,9 @@ func (b *Bot) answerSlot(ctx context.Context, m *discordgo.Message, placeholder 
 	case <-grace.C:
 	}
 	if *placeholder == "" {
-		*placeholder = b.sendNotice(m, busyText)
+		*placeholder = b.postNotice(ch, ref, m.Author.ID, busyText)
 		if *placeholder != "" {
-			if err := b.db.SetInflight(store.Inflight{ID: *placeholder, UserID: m.Author.ID, ChannelID: m.ChannelID,
+			if err := b.db.SetInflight(store.Inflight{ID: *placeholder, UserID: m.Author.ID, ChannelID: ch,
 				Messages: []string{*placeholder}, Started: b.cfg.now().UTC()}); err != nil {
 				b.log.Warn("record queued notice", "user_id", m.Author.ID, "err", err)
 			}
@@ -218,16 +249,18 @@ func (b *Bot) answerSlot(ctx context.Context, m *discordgo.Message, placeholder 
 // their data meanwhile: then only the ledger takes it), else on its own.
 // The exchange is stored before the final edit. streamEnded is called once
 // the model has finished, so /stop no longer applies.
-func (b *Bot) answer(ctx context.Context, m *discordgo.Message, q store.Message, model, placeholderID string, valid func() bool, streamEnded func()) error {
+func (b *Bot) answer(ctx context.Context, m *discordgo.Message, q store.Message, model, placeholderID string, valid func() bool, streamEnded func(), th *store.ThreadMeta) error {
 	userID := m.Author.ID
 	start := time.Now()
-	r := b.newReplier(m.ChannelID, replyRef(m), userID, placeholderID)
+	ch, ref := replyPlace(m, th)
+	r := b.newReplier(ch, ref, userID, placeholderID)
 	tc := &toolCall{b: b, userID: userID, channelID: m.ChannelID, guildID: m.GuildID, valid: valid, out: &toolOutput{}}
 	if m.Member != nil {
 		tc.roles = m.Member.Roles
 	}
 	ts := b.toolsFor(tc)
-	req, err := b.buildRequest(userID, model, q, ts, b.cfg.now())
+	where := b.whereAsked(m, th)
+	req, err := b.buildRequestIn(where, userID, model, q, ts, b.cfg.now())
 	if err != nil {
 		return errors.Join(err, r.finish(UserMessage(err), ""))
 	}
@@ -307,12 +340,19 @@ func (b *Bot) answer(ctx context.Context, m *discordgo.Message, q store.Message,
 	answerMsg.Tokens = b.turnTokens(userID, model, answerMsg, now)
 	// Store before the final edit: once the user sees the whole answer, it
 	// is in their history (and a Discord hiccup on the edit loses nothing).
-	_, err = b.db.RecordExchange(userID, store.Exchange{
+	ex := store.Exchange{
 		Day: day, Month: month,
 		Messages: []store.Message{q, answerMsg},
 		Usage:    usage,
 		Valid:    valid,
-	})
+	}
+	ex.Place = where.place
+	if th != nil {
+		ex.Messages[1].AskedBy = userID
+		err = b.db.RecordThreadExchange(th.ID, userID, ex)
+	} else {
+		_, err = b.db.RecordExchange(userID, ex)
+	}
 	var notes []string
 	switch {
 	case errors.Is(err, store.ErrStale):
@@ -368,10 +408,15 @@ func answerFileName(messageID string) string { return "answer-" + messageID + ".
 
 // sendNotice replies to m with a short message and returns its ID.
 func (b *Bot) sendNotice(m *discordgo.Message, text string) string {
-	sent, err := b.send(m.ChannelID, &discordgo.MessageSend{
-		Content: text, Reference: replyRef(m), AllowedMentions: noMentions()})
+	return b.postNotice(m.ChannelID, replyRef(m), m.Author.ID, text)
+}
+
+// postNotice posts a notice in channelID (as a reply to ref, if set) and
+// returns its ID, or "" when it could not be posted.
+func (b *Bot) postNotice(channelID string, ref *discordgo.MessageReference, userID, text string) string {
+	sent, err := b.send(channelID, &discordgo.MessageSend{Content: text, Reference: ref, AllowedMentions: noMentions()})
 	if err != nil {
-		b.log.Warn("send notice", "user_id", m.Author.ID, "err", err)
+		b.log.Warn("send notice", "user_id", userID, "err", err)
 		return ""
 	}
 	return sent.ID

@@ -32,6 +32,8 @@ func (b *Bot) commands() []command {
 			Options: []*discordgo.ApplicationCommandOption{{Type: discordgo.ApplicationCommandOptionString, Name: "model",
 				Description: "The model's name", Required: true, Autocomplete: true, MaxLength: 100}}},
 			handle: (*Bot).cmdSetModel},
+		{def: chatCommand(), handle: (*Bot).cmdChat},
+		{def: personaCommand(), handle: (*Bot).cmdPersona},
 		{def: &discordgo.ApplicationCommand{Name: "stop", Description: "Stop the answer I'm writing for you"},
 			handle: (*Bot).cmdStop},
 		{def: &discordgo.ApplicationCommand{Name: "files", Description: "List, download or delete the files you sent me"},
@@ -187,7 +189,7 @@ func (b *Bot) onInteraction(ctx context.Context, i *discordgo.Interaction) {
 		}
 	case discordgo.InteractionApplicationCommandAutocomplete:
 		var err error
-		if i.ApplicationCommandData().Name == "set_model" {
+		if name := i.ApplicationCommandData().Name; name == "set_model" || name == "chat" || name == "persona" {
 			err = b.onModelAutocomplete(i)
 		} else { // no other option autocompletes: an empty list, not a spinner
 			err = b.dg.InteractionRespond(i, &discordgo.InteractionResponse{

@@ -108,6 +108,15 @@ type Config struct {
 	CodeMemoryMB int
 	// CodeMaxConcurrent is CODE_MAX_CONCURRENT: runs at once.
 	CodeMaxConcurrent int
+	// ConversationScope is CONVERSATION_SCOPE: "user" (one conversation
+	// per user everywhere) or "place" (a user's DM conversation apart from
+	// each server's).
+	ConversationScope string
+	// AutoThread is AUTO_THREAD: a mention in a channel opens a thread.
+	AutoThread bool
+	// ThreadIgnorePrefix is THREAD_IGNORE_PREFIX: messages starting with it
+	// in the bot's threads are not for the bot.
+	ThreadIgnorePrefix string
 	// MaxConcurrentAnswers is MAX_CONCURRENT_ANSWERS: answers being
 	// written at once, across all users; the rest wait their turn.
 	MaxConcurrentAnswers int
@@ -221,6 +230,9 @@ func LoadConfig(env Lookup) (Config, error) {
 		CodeMemoryMB:         r.intRange("CODE_MEMORY_MB", 512, 64, 65536),
 		CodeMaxConcurrent:    r.intRange("CODE_MAX_CONCURRENT", 2, 1, 64),
 		MaxConcurrentAnswers: r.intRange("MAX_CONCURRENT_ANSWERS", 8, 1, 1000),
+		AutoThread:           r.oneOf("AUTO_THREAD", "false", "false", "true") == "true",
+		ConversationScope:    r.oneOf("CONVERSATION_SCOPE", "user", "user", "place"),
+		ThreadIgnorePrefix:   r.str("THREAD_IGNORE_PREFIX", "//"),
 		WebAllowHosts:        r.hosts("WEB_ALLOW_HOSTS"),
 		WebMaxBytes:          int64(r.intRange("WEB_MAX_BYTES", 2<<20, 1<<10, 100<<20)),
 		WebTimeout:           r.duration("WEB_TIMEOUT", 15*time.Second, time.Second, 5*time.Minute),

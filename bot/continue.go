@@ -46,6 +46,6 @@ func (b *Bot) onContinue(ctx context.Context, i *discordgo.Interaction) error {
 	}
 	cut := &discordgo.Message{ID: i.Message.ID, ChannelID: i.ChannelID, GuildID: i.GuildID, Author: user}
 	q := store.Message{Role: store.RoleUser, Content: continuePrompt, ChannelID: i.ChannelID}
-	b.converse(ctx, cut, q, valid)
+	b.converse(ctx, cut, q, valid, nil)
 	return nil
 }

@@ -74,6 +74,46 @@ const (
 	exportMaxParts = 10
 )
 
+// exportedThread is a thread conversation in an export: all of a thread
+// the user owns (other people's messages there by name only, as Discord
+// shows them); in another's, their messages and the answers to them.
+type exportedThread struct {
+	store.ThreadMeta
+	Owned    bool            `json:"owned"`
+	Messages []store.Message `json:"messages"`
+}
+
+// exportThreads gathers the user's thread conversations.
+func (b *Bot) exportThreads(userID string) ([]exportedThread, error) {
+	metas, err := b.db.UserThreads(userID)
+	if err != nil {
+		return nil, err
+	}
+	out := []exportedThread{}
+	for _, meta := range metas {
+		hist, err := b.db.ThreadHistory(meta.ID)
+		if err != nil {
+			return nil, err
+		}
+		t := exportedThread{ThreadMeta: meta, Owned: meta.OwnerID == userID, Messages: []store.Message{}}
+		if !t.Owned {
+			t.OwnerID = "" // someone else's ID
+		}
+		for _, m := range hist {
+			mine := m.AuthorID == userID || m.AskedBy == userID
+			if !t.Owned && !mine {
+				continue
+			}
+			if !mine { // others' words in their own thread, shown as in Discord: no IDs
+				m.AuthorID, m.AskedBy = "", ""
+			}
+			t.Messages = append(t.Messages, m)
+		}
+		out = append(out, t)
+	}
+	return out, nil
+}
+
 // exportZip builds the user's export, including files while the zip stays
 // under budget bytes, and says how many files it left out.
 func (b *Bot) exportZip(userID string, budget int64) ([]byte, int, error) {
@@ -131,6 +171,25 @@ func (b *Bot) exportZip(userID string, budget int64) ([]byte, int, error) {
 	}
 	j, _ = json.MarshalIndent(reminders, "", "  ")
 	if err := put("reminders.json", j); err != nil {
+		return nil, 0, err
+	}
+	places, err := b.db.Places(userID)
+	if err != nil {
+		return nil, 0, err
+	}
+	if places == nil {
+		places = []store.PlaceConversation{}
+	}
+	j, _ = json.MarshalIndent(places, "", "  ")
+	if err := put("servers.json", j); err != nil {
+		return nil, 0, err
+	}
+	threads, err := b.exportThreads(userID)
+	if err != nil {
+		return nil, 0, err
+	}
+	j, _ = json.MarshalIndent(threads, "", "  ")
+	if err := put("threads.json", j); err != nil {
 		return nil, 0, err
 	}
 	var skipped []string

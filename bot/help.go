@@ -13,7 +13,7 @@ import (
 // cannot drift from them, and says what the bot keeps.
 func (b *Bot) cmdHelp(_ context.Context, i *discordgo.Interaction) error {
 	var sb strings.Builder
-	sb.WriteString("**discordgpt**: mention me, reply to one of my messages, or DM me to chat. " +
+	sb.WriteString("**discordgpt**: mention me, reply to one of my messages, or DM me to chat; `/chat` opens a thread where I answer without being mentioned. " +
 		"Attach images and I'll look at them; attach text files, CSVs, PDFs, Word documents and Excel sheets and I'll read them.\n")
 	if ts := b.tools(); len(ts) > 0 {
 		var can []string
@@ -39,13 +39,23 @@ func (b *Bot) cmdHelp(_ context.Context, i *discordgo.Interaction) error {
 			sb.WriteString("I can also " + strings.Join(can, "; ") + ".\n")
 		}
 	}
+	if i.GuildID != "" {
+		if server, channel := b.personas(i.GuildID, b.personaChannel(i)); server != nil || channel != nil {
+			sb.WriteString("\n**Personas here**\n" + b.personaReport(i.GuildID, b.personaChannel(i)))
+		}
+	}
 	sb.WriteString("\n**Commands**\n")
 	for _, c := range b.commands() {
 		fmt.Fprintf(&sb, "`/%s`: %s\n", c.def.Name, c.def.Description)
 	}
 	var keep strings.Builder
 	keep.WriteString("On the server that runs me, in one database file:\n")
-	keep.WriteString("• your conversation with me (one per person, across channels and DMs), so I remember it after a restart;\n")
+	if b.cfg.ConversationScope == "place" {
+		keep.WriteString("• your conversation with me: one in DMs and one per server, kept apart, so I remember them after a restart;\n")
+	} else {
+		keep.WriteString("• your conversation with me (one per person, across channels and DMs), so I remember it after a restart;\n")
+	}
+	keep.WriteString("• the threads opened with `/chat`, each its own conversation, with who said what;\n")
 	fmt.Fprintf(&keep, "• the files you send me (at most %d; the oldest go first), %s;\n", b.cfg.MaxFilesPerUser, b.fileLifetime())
 	keep.WriteString("• how many tokens you used, per model, and what they cost;\n")
 	keep.WriteString("• your reminders, until they are sent or cancelled;\n")
@@ -54,7 +64,7 @@ func (b *Bot) cmdHelp(_ context.Context, i *discordgo.Interaction) error {
 	if b.cfg.HistoryRetention > 0 {
 		fmt.Fprintf(&keep, "Messages older than %d days are deleted.\n", int(b.cfg.HistoryRetention.Hours()/24))
 	}
-	keep.WriteString("\n**`/reset`** deletes your conversation, your usage statistics, every file you sent me (and images I made for you) " +
+	keep.WriteString("\n**`/reset`** deletes your conversation, the threads you opened and what you said in others', your usage statistics, every file you sent me (and images I made for you) " +
 		"and your reminders, at once, wiped from the database file itself. It keeps only three things: your settings (model and time zone), a block on your " +
 		"account if the bot's owner set one, and the spending counted against the owner's budgets (or a reset would lift them).\n")
 	keep.WriteString("\n**Backups.** " + b.backupPolicy() + " After a `/reset`, the snapshots I keep are rewritten without you. " +

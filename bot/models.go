@@ -86,11 +86,16 @@ func (b *Bot) cmdSetModel(_ context.Context, i *discordgo.Interaction) error {
 // onModelAutocomplete suggests models matching what the user typed.
 func (b *Bot) onModelAutocomplete(i *discordgo.Interaction) error {
 	typed := ""
-	for _, o := range i.ApplicationCommandData().Options {
-		if o.Focused {
-			typed, _ = o.Value.(string)
+	var find func([]*discordgo.ApplicationCommandInteractionDataOption)
+	find = func(opts []*discordgo.ApplicationCommandInteractionDataOption) {
+		for _, o := range opts {
+			if o.Focused {
+				typed, _ = o.Value.(string)
+			}
+			find(o.Options) // a subcommand's options
 		}
 	}
+	find(i.ApplicationCommandData().Options)
 	var choices []*discordgo.ApplicationCommandOptionChoice
 	for _, m := range suggestModels(b.offered(), typed, 25) {
 		if len(m) <= 100 {

@@ -22,12 +22,19 @@ func (b *Bot) toMessages(userID string, m store.Message, now time.Time, current 
 	if m.Role == store.RoleAssistant {
 		return append(toolMessages(m.Tools), llm.Message{Role: m.Role, Content: m.Content})
 	}
+	content := m.Content
+	if m.AuthorName != "" { // a thread: who said it
+		content = m.AuthorName + ": " + content
+	}
+	if m.AuthorID != "" {
+		userID = m.AuthorID // their files
+	}
 	if len(m.FileIDs) == 0 {
-		return []llm.Message{{Role: m.Role, Content: m.Content}}
+		return []llm.Message{{Role: m.Role, Content: content}}
 	}
 	var parts []llm.Part
-	if m.Content != "" {
-		parts = append(parts, llm.Part{Text: m.Content})
+	if content != "" {
+		parts = append(parts, llm.Part{Text: content})
 	}
 	parts = append(parts, b.fileParts(userID, m.FileIDs, now, current)...)
 	return []llm.Message{{Role: m.Role, Parts: parts}}
@@ -62,6 +69,27 @@ func (b *Bot) turnTokens(userID, model string, m store.Message, now time.Time) i
 // buildRequest assembles the call for question q: the system prompt, as
 // much recent history as fits HISTORY_TOKENS, q, and the tools ts offered.
 func (b *Bot) buildRequest(userID, model string, q store.Message, ts map[string]*tool, now time.Time) (llm.Request, error) {
+	return b.buildRequestIn(convo{}, userID, model, q, ts, now)
+}
+
+// convo is where a question is asked, and so which conversation answers it.
+type convo struct {
+	// thread is the bot's thread the conversation lives in, if any.
+	thread string
+	// place is the server whose separate conversation it is
+	// (CONVERSATION_SCOPE=place); "" for the user's own.
+	place string
+	// public is set in a server channel or thread, where others read along.
+	public bool
+	// guild and channel are where personas are looked up (a thread's
+	// parent channel for a thread).
+	guild, channel string
+}
+
+// buildRequestIn is buildRequest in a conversation: the thread's, the
+// user's in a server (place scope), or the user's own.
+func (b *Bot) buildRequestIn(where convo, userID, model string, q store.Message, ts map[string]*tool, now time.Time) (llm.Request, error) {
+	threadID := where.thread
 	budget := b.cfg.HistoryTokens
 	// Read back from the newest only as far as the budget can reach: a
 	// stored count where there is one, else the text's tokens (a message's
@@ -69,7 +97,14 @@ func (b *Bot) buildRequest(userID, model string, q store.Message, ts map[string]
 	// below counts exactly). Nothing else is read inside the transaction.
 	var hist []store.Message
 	used := 0
-	err := b.db.HistoryBack(userID, func(m store.Message) bool {
+	back := func(fn func(store.Message) bool) error { return b.db.HistoryBack(userID, fn) }
+	switch {
+	case threadID != "":
+		back = func(fn func(store.Message) bool) error { return b.db.ThreadHistoryBack(threadID, fn) }
+	case where.place != "":
+		back = func(fn func(store.Message) bool) error { return b.db.PlaceHistoryBack(userID, where.place, fn) }
+	}
+	err := back(func(m store.Message) bool {
 		hist = append(hist, m)
 		if m.Tokens > 0 {
 			used += m.Tokens
@@ -86,7 +121,15 @@ func (b *Bot) buildRequest(userID, model string, q store.Message, ts map[string]
 	for _, h := range hist {
 		turns = append(turns, llm.Turn{Messages: b.toMessages(userID, h, now, false), Tokens: h.Tokens})
 	}
-	system := b.systemPrompt(now)
+	system := b.systemPrompt(now) + b.personaPrompt(where.guild, where.channel)
+	switch {
+	case threadID != "":
+		system += "\nYou are in a public Discord thread where several people may talk; each of their messages starts with the name of who wrote it."
+	case where.public:
+		system += "\nYou are in a public channel of a Discord server: others can read your answers."
+	default:
+		system += "\nYou are in a private direct message with the user."
+	}
 	if ts["run_python"] != nil {
 		system += b.codeFilesNote(userID)
 	}

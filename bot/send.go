@@ -64,7 +64,12 @@ func (b *Bot) send(channelID string, ms *discordgo.MessageSend) (*discordgo.Mess
 	}
 	var m *discordgo.Message
 	err = b.retryDiscord(func() error {
-		resp, err := b.dg.RequestRaw(http.MethodPost, endpoint, ct, body, endpoint, 0)
+		var resp []byte
+		err := b.unarchiveAndRetry(channelID, func() error {
+			var err error
+			resp, err = b.dg.RequestRaw(http.MethodPost, endpoint, ct, body, endpoint, 0)
+			return err
+		})
 		if err != nil {
 			return err
 		}
@@ -102,15 +107,19 @@ func (b *Bot) explainRefusal(channelID string, err error) {
 // Discord accepted with an unreadable answer counts as done.
 func (b *Bot) edit(build func() *discordgo.MessageEdit, final bool) error {
 	once := func() error {
-		var err error
-		if m := build(); len(m.Files) == 0 && m.Embed == nil && m.Embeds == nil {
-			// The edited message Discord sends back is not needed: skip
-			// decoding it (a streamed answer is edited many times).
-			_, err = b.dg.RequestWithBucketID("PATCH", discordgo.EndpointChannelMessage(m.Channel, m.ID), m,
-				discordgo.EndpointChannelMessage(m.Channel, ""))
-		} else {
-			_, err = b.dg.ChannelMessageEditComplex(m)
-		}
+		m := build()
+		err := b.unarchiveAndRetry(m.Channel, func() error {
+			var err error
+			if len(m.Files) == 0 && m.Embed == nil && m.Embeds == nil {
+				// The edited message Discord sends back is not needed: skip
+				// decoding it (a streamed answer is edited many times).
+				_, err = b.dg.RequestWithBucketID("PATCH", discordgo.EndpointChannelMessage(m.Channel, m.ID), m,
+					discordgo.EndpointChannelMessage(m.Channel, ""))
+			} else {
+				_, err = b.dg.ChannelMessageEditComplex(m)
+			}
+			return err
+		})
 		if errors.Is(err, discordgo.ErrJSONUnmarshal) {
 			return nil // accepted: the answer just did not parse
 		}

@@ -262,10 +262,16 @@ func RemoveStaleTemps(dir string) int {
 // PruneHistory deletes every message older than before from every user's
 // history, in one transaction per user, and returns how many it deleted.
 func (db *DB) PruneHistory(before time.Time) (int, error) {
-	var users []string
+	var users, threads []string
 	err := db.bolt.View(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketUsers).ForEachBucket(func(k []byte) error {
+		if err := tx.Bucket(bucketUsers).ForEachBucket(func(k []byte) error {
 			users = append(users, string(k))
+			return nil
+		}); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketThreads).ForEachBucket(func(k []byte) error {
+			threads = append(threads, string(k))
 			return nil
 		})
 	})
@@ -280,28 +286,58 @@ func (db *DB) PruneHistory(before time.Time) (int, error) {
 			if ub == nil {
 				return nil
 			}
-			h := ub.Bucket(bucketHistory)
-			c := h.Cursor()
-			for k, v := c.First(); k != nil; k, v = c.First() {
-				var m struct {
-					CreatedAt time.Time `json:"created_at"`
-				}
-				if err := json.Unmarshal(v, &m); err != nil {
-					return err
-				}
-				if !m.CreatedAt.Before(before) {
-					break // history is in time order
-				}
-				if err := c.Delete(); err != nil {
-					return err
-				}
-				total++
+			n, err := pruneBucket(ub.Bucket(bucketHistory), before)
+			total += n
+			if err != nil || ub.Bucket(bucketPlaces) == nil {
+				return err
 			}
-			return nil
+			places := ub.Bucket(bucketPlaces)
+			return places.ForEachBucket(func(k []byte) error {
+				n, err := pruneBucket(places.Bucket(k), before)
+				total += n
+				return err
+			})
 		})
 		if err != nil {
 			return total, fmt.Errorf("prune history: %w", err)
 		}
+	}
+	for _, id := range threads {
+		err := db.bolt.Update(func(tx *bolt.Tx) error {
+			tb := tx.Bucket(bucketThreads).Bucket([]byte(id))
+			if tb == nil {
+				return nil
+			}
+			n, err := pruneBucket(tb.Bucket(bucketHistory), before)
+			total += n
+			return err
+		})
+		if err != nil {
+			return total, fmt.Errorf("prune history: %w", err)
+		}
+	}
+	return total, nil
+}
+
+// pruneBucket deletes a history bucket's messages stored before before
+// (history is in time order) and says how many.
+func pruneBucket(h *bolt.Bucket, before time.Time) (int, error) {
+	total := 0
+	c := h.Cursor()
+	for k, v := c.First(); k != nil; k, v = c.First() {
+		var m struct {
+			CreatedAt time.Time `json:"created_at"`
+		}
+		if err := json.Unmarshal(v, &m); err != nil {
+			return total, err
+		}
+		if !m.CreatedAt.Before(before) {
+			break
+		}
+		if err := c.Delete(); err != nil {
+			return total, err
+		}
+		total++
 	}
 	return total, nil
 }

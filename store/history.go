@@ -30,7 +30,12 @@ func appendMessages(tx *bolt.Tx, userID string, msgs []Message) error {
 	if err != nil {
 		return err
 	}
-	h := ub.Bucket(bucketHistory)
+	return appendTo(ub.Bucket(bucketHistory), msgs)
+}
+
+// appendTo appends msgs to a history bucket under the next sequence keys,
+// setting their Seq (and CreatedAt when unset).
+func appendTo(h *bolt.Bucket, msgs []Message) error {
 	now := time.Now().UTC()
 	for i := range msgs {
 		seq, err := h.NextSequence()
@@ -94,21 +99,27 @@ func (db *DB) HistoryBack(userID string, fn func(Message) bool) error {
 		if err != nil || ub == nil {
 			return err
 		}
-		c := ub.Bucket(bucketHistory).Cursor()
-		for k, v := c.Last(); k != nil; k, v = c.Prev() {
-			var m Message
-			if err := json.Unmarshal(v, &m); err != nil {
-				return fmt.Errorf("decode message %x: %w", k, err)
-			}
-			m.Seq = binary.BigEndian.Uint64(k)
-			if !fn(m) {
-				return nil
-			}
-		}
-		return nil
+		return walkBack(ub.Bucket(bucketHistory), fn)
 	})
 	if err != nil {
 		return fmt.Errorf("read history: %w", err)
+	}
+	return nil
+}
+
+// walkBack calls fn with a history bucket's messages from the newest back
+// until fn returns false.
+func walkBack(h *bolt.Bucket, fn func(Message) bool) error {
+	c := h.Cursor()
+	for k, v := c.Last(); k != nil; k, v = c.Prev() {
+		var m Message
+		if err := json.Unmarshal(v, &m); err != nil {
+			return fmt.Errorf("decode message %x: %w", k, err)
+		}
+		m.Seq = binary.BigEndian.Uint64(k)
+		if !fn(m) {
+			return nil
+		}
 	}
 	return nil
 }

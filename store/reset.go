@@ -33,6 +33,9 @@ func (db *DB) ResetUserCounted(userID string, inTx func()) (gone []FileMeta, rem
 			if rb := ub.Bucket(bucketReminders); rb != nil {
 				reminders = countKeys(rb)
 			}
+			if err := forgetThreads(tx, ub, userID); err != nil {
+				return err
+			}
 			if err := users.DeleteBucket(key); err != nil {
 				return err
 			}

@@ -48,7 +48,7 @@ var (
 	// would lift a ban.
 	bucketBlacklist = []byte("blacklist")
 
-	allBuckets = [][]byte{bucketMeta, bucketUsers, bucketSettings, bucketSpend, bucketBlacklist, bucketModels, bucketInflight}
+	allBuckets = [][]byte{bucketMeta, bucketUsers, bucketSettings, bucketSpend, bucketBlacklist, bucketModels, bucketInflight, bucketThreads, bucketPersonas}
 )
 
 // Sub-buckets of one user's bucket under bucketUsers. Deleting the user's

@@ -26,6 +26,12 @@ type Message struct {
 	ChannelID string `json:"channel_id,omitempty"`
 	// Model is the model that wrote an assistant message.
 	Model string `json:"model,omitempty"`
+	// AuthorID and AuthorName name who wrote a user message in a thread
+	// conversation, where several people talk; AskedBy names whose
+	// question an answer there answers.
+	AuthorID   string `json:"author_id,omitempty"`
+	AuthorName string `json:"author_name,omitempty"`
+	AskedBy    string `json:"asked_by,omitempty"`
 	// Tools are the tool calls an assistant message made before its
 	// answer, with their results (cut short), in order.
 	Tools []ToolUse `json:"tools,omitempty"`

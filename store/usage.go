@@ -22,6 +22,9 @@ type Exchange struct {
 	// Day and Month ("2006-01-02", "2006-01" in the bot's time zone) name
 	// the ledger entries the cost is added to; empty skips the ledger.
 	Day, Month string
+	// Place, when set, is the server whose separate conversation the
+	// messages go to (CONVERSATION_SCOPE=place); else the user's own.
+	Place string
 }
 
 // ErrStale means an exchange was dropped because Valid returned false.
@@ -46,7 +49,15 @@ func (db *DB) RecordExchange(userID string, ex Exchange) ([]Message, error) {
 			}
 			return addSpend(tx, userID, ex.Day, ex.Month, ex.Usage.CostUSD)
 		}
-		if err := appendMessages(tx, userID, msgs); err != nil {
+		if ex.Place != "" {
+			h, err := placeHistory(tx, userID, ex.Place, true)
+			if err != nil {
+				return err
+			}
+			if err := appendTo(h, msgs); err != nil {
+				return err
+			}
+		} else if err := appendMessages(tx, userID, msgs); err != nil {
 			return err
 		}
 		if ex.Usage.Requests > 0 {

@@ -28,6 +28,9 @@ func (s *Server) SendMessage(m *discordgo.Message) *discordgo.Message {
 	if m.ChannelID == "" {
 		m.ChannelID = s.newID()
 	}
+	if th, ok := s.threads[m.ChannelID]; ok && th.ThreadMetadata.Archived && !th.ThreadMetadata.Locked {
+		th.ThreadMetadata.Archived = false // a member's message unarchives it
+	}
 	stored := *m
 	s.messages[m.ID] = &stored
 	s.order = append(s.order, m.ID)
@@ -418,6 +421,10 @@ func (s *Server) channelMessagesRoute(w http.ResponseWriter, method string, p []
 	channelID := p[1]
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if (method == http.MethodPost || method == http.MethodPatch) && s.archivedThread(channelID) {
+		writeError(w, http.StatusBadRequest, 50083, "Thread is archived")
+		return
+	}
 	if len(p) == 3 && method == http.MethodPost {
 		var mp messagePayload
 		if err := req.JSON(&mp); err != nil && len(req.Body) > 0 {

@@ -148,8 +148,14 @@ func (s *Server) route(w http.ResponseWriter, method string, p []string, req Req
 		s.webhookRoute(w, method, p, req)
 	case p[0] == "channels" && n == 3 && p[2] == "typing" && method == http.MethodPost:
 		w.WriteHeader(http.StatusNoContent)
+	case p[0] == "channels" && n == 3 && p[2] == "threads" && method == http.MethodPost:
+		s.startThread(w, p[1], "", req)
+	case p[0] == "channels" && n == 5 && p[2] == "messages" && p[4] == "threads" && method == http.MethodPost:
+		s.startThread(w, p[1], p[3], req)
 	case p[0] == "channels" && n >= 3 && p[2] == "messages":
 		s.channelMessagesRoute(w, method, p, req)
+	case p[0] == "channels" && n == 2:
+		s.channelRoute(w, method, p[1], req)
 	default:
 		writeError(w, http.StatusNotFound, 0, "404: Not Found")
 	}

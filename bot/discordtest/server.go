@@ -94,8 +94,10 @@ type Server struct {
 	chanWrites map[string][]time.Time
 	// nonces maps channel+nonce to the message a send with enforce_nonce
 	// made, and when.
-	nonces    map[string]nonceEntry
-	dmByUser  map[string]string
+	nonces   map[string]nonceEntry
+	dmByUser map[string]string
+	// threads are the threads started, by ID.
+	threads   map[string]*discordgo.Channel
 	closeOnce sync.Once
 }
 

@@ -252,22 +252,63 @@ func validateComponents(rows []component) error {
 
 var commandName = regexp.MustCompile(`^[-_\p{Ll}\p{N}]{1,32}$`)
 
+// Discord's application command rules: at most 100 chat input commands,
+// 5 user and 5 message commands; chat input names are lowercase, user and
+// message command names any 1 to 32 characters (spaces and capitals too)
+// with no description or options; names are unique per type; integration
+// types are 0 (guild install) or 1 (user install), contexts 0 (guild), 1
+// (bot DM) or 2 (private channel).
 func validateCommands(cmds []*discordgo.ApplicationCommand) error {
-	if len(cmds) > MaxCommands {
-		return fmt.Errorf("at most %d commands", MaxCommands)
-	}
+	counts := map[discordgo.ApplicationCommandType]int{}
 	names := map[string]bool{}
 	for i, c := range cmds {
-		if !commandName.MatchString(c.Name) {
-			return fmt.Errorf("%d.name: %q must be 1-32 lowercase letters, digits, - or _", i, c.Name)
+		t := c.Type
+		if t == 0 {
+			t = discordgo.ChatApplicationCommand
 		}
-		if names[c.Name] {
+		counts[t]++
+		switch t {
+		case discordgo.ChatApplicationCommand:
+			if !commandName.MatchString(c.Name) {
+				return fmt.Errorf("%d.name: %q must be 1-32 lowercase letters, digits, - or _", i, c.Name)
+			}
+		case discordgo.UserApplicationCommand, discordgo.MessageApplicationCommand:
+			if n := runes(c.Name); n < 1 || n > 32 {
+				return fmt.Errorf("%d.name: Must be between 1 and 32 in length", i)
+			}
+			if c.Description != "" || len(c.Options) > 0 {
+				return fmt.Errorf("%d: user and message commands take no description or options", i)
+			}
+		default:
+			return fmt.Errorf("%d.type: %d is not a command type", i, c.Type)
+		}
+		key := fmt.Sprint(t, "/", c.Name)
+		if names[key] {
 			return fmt.Errorf("%d.name: duplicate command %q", i, c.Name)
 		}
-		names[c.Name] = true
-		if err := validateOptions(fmt.Sprint(i), c.Description, c.Options, c.Type); err != nil {
-			return err
+		names[key] = true
+		if c.IntegrationTypes != nil {
+			for _, it := range *c.IntegrationTypes {
+				if it > discordgo.ApplicationIntegrationUserInstall {
+					return fmt.Errorf("%d.integration_types: %d is not one", i, it)
+				}
+			}
 		}
+		if c.Contexts != nil {
+			for _, ct := range *c.Contexts {
+				if ct > discordgo.InteractionContextPrivateChannel {
+					return fmt.Errorf("%d.contexts: %d is not one", i, ct)
+				}
+			}
+		}
+		if t == discordgo.ChatApplicationCommand {
+			if err := validateOptions(fmt.Sprint(i), c.Description, c.Options, t); err != nil {
+				return err
+			}
+		}
+	}
+	if counts[discordgo.ChatApplicationCommand] > MaxCommands || counts[discordgo.UserApplicationCommand] > 5 || counts[discordgo.MessageApplicationCommand] > 5 {
+		return fmt.Errorf("at most %d chat input, 5 user and 5 message commands", MaxCommands)
 	}
 	return nil
 }
