@@ -148,26 +148,49 @@ func (b *Bot) onMessage(ctx context.Context, m *discordgo.Message) {
 	if th == nil && b.cfg.AutoThread && m.GuildID != "" {
 		th = b.autoThread(m, text, valid) // nil: answered where it was asked
 	}
-	b.converse(ctx, m, q, valid, th)
+	b.converse(ctx, m, q, valid, target{thread: th})
+}
+
+// target is where an answer goes and which conversation it belongs to.
+type target struct {
+	// thread is the bot's thread conversation, if any.
+	thread *store.ThreadMeta
+	// inter, when set, takes the answer in its deferred response (ephemeral
+	// when that was), for /ask and the message commands.
+	inter     *discordgo.Interaction
+	ephemeral bool
+	// storeAs, when set, is what the question is stored as (a summary's
+	// transcript is sent, not kept).
+	storeAs string
+	// fallback, when set, takes the answer privately if the channel
+	// refuses the bot's post.
+	fallback *discordgo.Interaction
 }
 
 // converse queues question q behind the user's running answer, then
 // answers it. m is the message the answer replies to.
-func (b *Bot) converse(ctx context.Context, m *discordgo.Message, q store.Message, valid func() bool, th *store.ThreadMeta) {
+func (b *Bot) converse(ctx context.Context, m *discordgo.Message, q store.Message, valid func() bool, at target) {
 	userID := m.Author.ID
+	th := at.thread
 	if th != nil {
 		q.AuthorID, q.AuthorName = userID, displayName(m)
+	}
+	ch, ref := replyPlace(m, th)
+	// notice tells the asker something while the answer waits; it returns
+	// the message to write the answer into, if one was posted.
+	notice := func(text string) string { return b.postNotice(ch, ref, userID, text) }
+	if at.inter != nil {
+		notice = func(text string) string { b.interNotice(at.inter, text); return "" }
 	}
 	t, err := b.users.join(turnKey(userID, th))
 	if err != nil {
 		b.logMessage(m, "refused", "queue_full", store.Usage{}, 0, time.Time{})
-		b.sendNotice(m, tooManyText)
+		notice(tooManyText)
 		return
 	}
-	ch, ref := replyPlace(m, th)
 	placeholder := ""
 	if t.Queued {
-		placeholder = b.postNotice(ch, ref, userID, queuedText)
+		placeholder = notice(queuedText)
 		if placeholder != "" { // finished with a note if the bot dies first
 			if err := b.db.SetInflight(store.Inflight{ID: placeholder, UserID: userID, ChannelID: ch,
 				Messages: []string{placeholder}, Started: b.cfg.now().UTC()}); err != nil {
@@ -180,29 +203,38 @@ func (b *Bot) converse(ctx context.Context, m *discordgo.Message, q store.Messag
 		return // shutting down before this message's turn
 	}
 	defer t.done()
-	release, ok := b.answerSlot(gctx, m, ch, ref, &placeholder)
+	t.setAsker(userID)
+	release, ok := b.answerSlot(gctx, m, ch, notice, &placeholder)
 	if !ok {
 		// Stopped while waiting: the notice says so. (At shutdown it is
 		// left for the next start to finish, as any answer in flight.)
-		if placeholder != "" && errors.Is(context.Cause(gctx), errStoppedByUser) {
-			r := b.newReplier(ch, ref, userID, placeholder)
-			if err := r.finish(noteFor(gctx, context.Canceled), ""); err != nil {
-				b.log.Warn("finish a stopped notice", "user_id", userID, "err", err)
+		if errors.Is(context.Cause(gctx), errStoppedByUser) {
+			if at.inter != nil {
+				b.interNotice(at.inter, noteFor(gctx, context.Canceled))
+			} else if placeholder != "" {
+				r := b.newReplier(ch, ref, userID, placeholder)
+				if err := r.finish(noteFor(gctx, context.Canceled), ""); err != nil {
+					b.log.Warn("finish a stopped notice", "user_id", userID, "err", err)
+				}
 			}
 		}
 		return
 	}
 	defer release()
-	model, notice := b.userModel(userID)
-	if notice != "" {
-		b.postNotice(ch, ref, userID, notice)
+	model, retire := b.userModel(userID)
+	if retire != "" {
+		if at.inter != nil {
+			b.interFollowup(at.inter, retire)
+		} else {
+			b.postNotice(ch, ref, userID, retire)
+		}
 	}
 	where := b.whereAsked(m, th)
 	model = b.personaModel(where.guild, where.channel, userID, model)
 	if th != nil && th.Model != "" && b.models().offers(th.Model) {
 		model = th.Model // the thread's owner chose it
 	}
-	if err := b.answer(gctx, m, q, model, placeholder, valid, t.streamEnded, th); err != nil {
+	if err := b.answer(gctx, m, q, model, placeholder, valid, t.streamEnded, at); err != nil {
 		b.log.Error("answer failed", "user_id", userID, "guild_id", m.GuildID, "err", err)
 	}
 }
@@ -214,7 +246,7 @@ const busyGrace = 750 * time.Millisecond
 // answerSlot waits for one of MAX_CONCURRENT_ANSWERS. A message that has
 // to wait longer than busyGrace is told so, and the notice (or the one
 // already posted) becomes its answer.
-func (b *Bot) answerSlot(ctx context.Context, m *discordgo.Message, ch string, ref *discordgo.MessageReference, placeholder *string) (release func(), ok bool) {
+func (b *Bot) answerSlot(ctx context.Context, m *discordgo.Message, ch string, notice func(string) string, placeholder *string) (release func(), ok bool) {
 	release = func() { <-b.answerSlots }
 	// A wait of a moment goes untold; a longer one is announced.
 	grace := time.NewTimer(busyGrace)
@@ -227,7 +259,7 @@ func (b *Bot) answerSlot(ctx context.Context, m *discordgo.Message, ch string, r
 	case <-grace.C:
 	}
 	if *placeholder == "" {
-		*placeholder = b.postNotice(ch, ref, m.Author.ID, busyText)
+		*placeholder = notice(busyText)
 		if *placeholder != "" {
 			if err := b.db.SetInflight(store.Inflight{ID: *placeholder, UserID: m.Author.ID, ChannelID: ch,
 				Messages: []string{*placeholder}, Started: b.cfg.now().UTC()}); err != nil {
@@ -249,11 +281,16 @@ func (b *Bot) answerSlot(ctx context.Context, m *discordgo.Message, ch string, r
 // their data meanwhile: then only the ledger takes it), else on its own.
 // The exchange is stored before the final edit. streamEnded is called once
 // the model has finished, so /stop no longer applies.
-func (b *Bot) answer(ctx context.Context, m *discordgo.Message, q store.Message, model, placeholderID string, valid func() bool, streamEnded func(), th *store.ThreadMeta) error {
+func (b *Bot) answer(ctx context.Context, m *discordgo.Message, q store.Message, model, placeholderID string, valid func() bool, streamEnded func(), at target) error {
 	userID := m.Author.ID
 	start := time.Now()
+	th := at.thread
 	ch, ref := replyPlace(m, th)
 	r := b.newReplier(ch, ref, userID, placeholderID)
+	if at.inter != nil {
+		r = b.newInteractionReplier(at.inter, userID, at.ephemeral)
+	}
+	r.fallback = at.fallback
 	tc := &toolCall{b: b, userID: userID, channelID: m.ChannelID, guildID: m.GuildID, valid: valid, out: &toolOutput{}}
 	if m.Member != nil {
 		tc.roles = m.Member.Roles
@@ -340,6 +377,10 @@ func (b *Bot) answer(ctx context.Context, m *discordgo.Message, q store.Message,
 	answerMsg.Tokens = b.turnTokens(userID, model, answerMsg, now)
 	// Store before the final edit: once the user sees the whole answer, it
 	// is in their history (and a Discord hiccup on the edit loses nothing).
+	if at.storeAs != "" {
+		q.Content = at.storeAs
+		q.Tokens = b.turnTokens(userID, model, q, now)
+	}
 	ex := store.Exchange{
 		Day: day, Month: month,
 		Messages: []store.Message{q, answerMsg},

@@ -54,6 +54,9 @@ func (b *Bot) commands() []command {
 		{def: &discordgo.ApplicationCommand{Name: "export", Description: "Download everything I keep about you, as a zip"},
 			handle: (*Bot).cmdExport},
 		{def: adminCommand(), handle: (*Bot).cmdAdmin},
+		{def: askCommand(), handle: (*Bot).cmdAsk},
+		{def: askMessageCommandDef(), handle: (*Bot).cmdAskMessage},
+		{def: summarizeCommandDef(), handle: (*Bot).cmdSummarize},
 	}
 }
 
@@ -66,11 +69,24 @@ func (b *Bot) command(name string) (command, bool) {
 	return command{}, false
 }
 
-// commandDefs are the definitions sent to Discord.
+// commandDefs are the definitions sent to Discord. Every command is
+// declared for server installs and user installs, in servers, DMs with the
+// bot and other DMs, unless it says otherwise (the server-only ones).
 func (b *Bot) commandDefs() []*discordgo.ApplicationCommand {
 	var defs []*discordgo.ApplicationCommand
 	for _, c := range b.commands() {
-		defs = append(defs, c.def)
+		def := *c.def
+		if def.IntegrationTypes == nil {
+			if def.Contexts != nil && len(*def.Contexts) == 1 && (*def.Contexts)[0] == discordgo.InteractionContextGuild {
+				def.IntegrationTypes = &serverInstalls
+			} else {
+				def.IntegrationTypes = &everywhereInstalls
+			}
+		}
+		if def.Contexts == nil {
+			def.Contexts = &everywhereContexts
+		}
+		defs = append(defs, &def)
 	}
 	return defs
 }

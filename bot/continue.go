@@ -46,6 +46,7 @@ func (b *Bot) onContinue(ctx context.Context, i *discordgo.Interaction) error {
 	}
 	cut := &discordgo.Message{ID: i.Message.ID, ChannelID: i.ChannelID, GuildID: i.GuildID, Author: user}
 	q := store.Message{Role: store.RoleUser, Content: continuePrompt, ChannelID: i.ChannelID}
-	b.converse(ctx, cut, q, valid, nil)
+	// In one of the bot's threads the rest belongs to the thread's conversation.
+	b.converse(ctx, cut, q, valid, target{thread: b.threadOf(cut)})
 	return nil
 }

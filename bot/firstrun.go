@@ -45,11 +45,11 @@ func explainConnect(err error) error {
 }
 
 // Permissions the bot's features need in a server: view channels, send
-// messages (and in threads), embed links, attach files, read message
-// history.
+// messages (and in threads), open public threads (/chat, AUTO_THREAD),
+// embed links, attach files, read message history (Summarize up to here).
 const invitePermissions = discordgo.PermissionViewChannel | discordgo.PermissionSendMessages |
-	discordgo.PermissionSendMessagesInThreads | discordgo.PermissionEmbedLinks | discordgo.PermissionAttachFiles |
-	discordgo.PermissionReadMessageHistory
+	discordgo.PermissionSendMessagesInThreads | discordgo.PermissionCreatePublicThreads | discordgo.PermissionEmbedLinks |
+	discordgo.PermissionAttachFiles | discordgo.PermissionReadMessageHistory
 
 // InviteURL is the link that adds the bot to a server with exactly the
 // scopes and permissions it needs.

@@ -124,7 +124,7 @@ func TestFirstRun_ReadyLogAndScopeCleanup(t *testing.T) {
 		return lg.String()
 	}
 	out := run("", "global")
-	if !strings.Contains(out, "in no server yet") || !strings.Contains(out, "client_id="+fake.AppID+"&permissions=274878024704&scope=bot+applications.commands") ||
+	if !strings.Contains(out, "in no server yet") || !strings.Contains(out, "client_id="+fake.AppID+"&permissions=309237763072&scope=bot+applications.commands") ||
 		!strings.Contains(out, "bot=discordgpt") || !strings.Contains(out, "registered globally") {
 		t.Errorf("start log: %s", out)
 	}

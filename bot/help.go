@@ -46,8 +46,13 @@ func (b *Bot) cmdHelp(_ context.Context, i *discordgo.Interaction) error {
 	}
 	sb.WriteString("\n**Commands**\n")
 	for _, c := range b.commands() {
+		if c.def.Type == discordgo.MessageApplicationCommand {
+			continue
+		}
 		fmt.Fprintf(&sb, "`/%s`: %s\n", c.def.Name, c.def.Description)
 	}
+	fmt.Fprintf(&sb, "On any message, in its **Apps** menu: **%s** (the message becomes your question) and **%s** (a private summary of the channel from there on).\n",
+		askMessageCommand, summarizeMessageCommand)
 	var keep strings.Builder
 	keep.WriteString("On the server that runs me, in one database file:\n")
 	if b.cfg.ConversationScope == "place" {

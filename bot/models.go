@@ -174,7 +174,14 @@ func truncateRunes(s string, n int) string {
 
 // cmdStop cancels the user's running answer.
 func (b *Bot) cmdStop(_ context.Context, i *discordgo.Interaction) error {
-	if b.users.stop(interactionUser(i).ID) {
+	user := interactionUser(i)
+	// In one of the bot's threads: the answer being written there, if it is
+	// theirs (the thread's owner may stop any).
+	if th := b.threadOf(&discordgo.Message{GuildID: i.GuildID, ChannelID: i.ChannelID}); th != nil &&
+		b.users.stopAsked(turnKey(user.ID, th), user.ID, th.OwnerID == user.ID) {
+		return b.respondEphemeral(i, "⏹️ Stopped the answer being written here. What was written so far stays.")
+	}
+	if b.users.stop(user.ID) {
 		return b.respondEphemeral(i, "⏹️ Stopped your running answer. What was written so far stays.")
 	}
 	return b.respondEphemeral(i, "Nothing to stop: I'm not writing an answer for you right now.")

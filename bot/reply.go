@@ -3,6 +3,7 @@ package bot
 import (
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 	"sync"
 	"time"
@@ -39,6 +40,94 @@ type replier struct {
 	limited   time.Time // last Discord rate limit seen when the interval was adjusted
 	// flags go on the final messages (no link previews for web answers).
 	flags discordgo.MessageFlags
+	// inter, when set, is the interaction the answer is written into
+	// (its deferred response, then follow-ups), where the bot may not be
+	// able to post in the channel: /ask and the message commands.
+	inter     *discordgo.Interaction
+	ephemeral bool
+	origID    string // the interaction's response message, once written
+	// fallback, when set, takes the answer privately if the channel refuses
+	// the bot (no permission to post there).
+	fallback *discordgo.Interaction
+}
+
+// newInteractionReplier writes an answer into a deferred interaction
+// response (ephemeral when the response was).
+func (b *Bot) newInteractionReplier(i *discordgo.Interaction, userID string, ephemeral bool) *replier {
+	return &replier{b: b, channelID: i.ChannelID, userID: userID, inter: i, ephemeral: ephemeral,
+		interval: b.cfg.StreamEditInterval, maxMsgs: b.cfg.MaxReplyMessages}
+}
+
+// post posts a new part of the answer: in the channel, or as the
+// interaction's response (the first) and its follow-ups.
+func (r *replier) post(ms *discordgo.MessageSend) (*discordgo.Message, error) {
+	if r.inter == nil {
+		m, err := r.b.send(r.channelID, ms)
+		var re *discordgo.RESTError
+		if err == nil || r.fallback == nil || len(r.sent) > 0 || !errors.As(err, &re) || re.Response == nil || re.Response.StatusCode != http.StatusForbidden {
+			return m, err
+		}
+		r.b.log.Info("channel refused the answer; answering privately", "user_id", r.userID)
+		r.inter, r.ephemeral, r.ref = r.fallback, true, nil
+	}
+	var m *discordgo.Message
+	err := r.b.retryDiscord(func() error {
+		var err error
+		if r.origID == "" {
+			edit := &discordgo.WebhookEdit{Content: &ms.Content, Files: ms.Files, AllowedMentions: ms.AllowedMentions}
+			if len(ms.Components) > 0 {
+				edit.Components = &ms.Components
+			}
+			if m, err = r.b.dg.InteractionResponseEdit(r.inter, edit); err == nil {
+				r.origID = m.ID
+			}
+			return err
+		}
+		flags := ms.Flags
+		if r.ephemeral {
+			flags |= discordgo.MessageFlagsEphemeral
+		}
+		m, err = r.b.dg.FollowupMessageCreate(r.inter, true, &discordgo.WebhookParams{Content: ms.Content, Files: ms.Files,
+			Components: ms.Components, AllowedMentions: ms.AllowedMentions, Flags: flags})
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("send answer: %w", err)
+	}
+	return m, nil
+}
+
+// editPart edits a part of the answer where it was posted.
+func (r *replier) editPart(build func() *discordgo.MessageEdit, final bool) error {
+	if r.inter == nil {
+		return r.b.edit(build, final)
+	}
+	once := func() error {
+		e := build()
+		we := &discordgo.WebhookEdit{Content: e.Content, Components: e.Components, Files: e.Files, AllowedMentions: e.AllowedMentions}
+		var err error
+		if e.ID == r.origID {
+			_, err = r.b.dg.InteractionResponseEdit(r.inter, we)
+		} else {
+			_, err = r.b.dg.FollowupMessageEdit(r.inter, e.ID, we)
+		}
+		return err
+	}
+	if !final {
+		return once()
+	}
+	return r.b.retryDiscord(once)
+}
+
+// remove deletes a part of the answer.
+func (r *replier) remove(id string) error {
+	switch {
+	case r.inter == nil:
+		return r.b.dg.ChannelMessageDelete(r.channelID, id)
+	case id == r.origID:
+		return r.b.dg.InteractionResponseDelete(r.inter)
+	}
+	return r.b.dg.FollowupMessageDelete(r.inter, id)
 }
 
 type sentPart struct {
@@ -62,7 +151,7 @@ func (b *Bot) newReplier(channelID string, ref *discordgo.MessageReference, user
 // track records the answer's messages as in flight, so a bot that dies
 // before the final text can finish them when it starts again.
 func (r *replier) track() {
-	if len(r.sent) == 0 {
+	if len(r.sent) == 0 || r.inter != nil { // an interaction's token dies with the process
 		return
 	}
 	ids := make([]string, len(r.sent))
@@ -156,13 +245,13 @@ func (r *replier) finalize(answer, tail, fileName string, comps []discordgo.Mess
 		return []*discordgo.File{{Name: fileName, ContentType: "text/markdown", Reader: strings.NewReader(answer)}}
 	}
 	post := func() error {
-		m, err := r.b.send(r.channelID, &discordgo.MessageSend{
+		m, err := r.post(&discordgo.MessageSend{
 			Content: head, Reference: r.ref, Files: file(), AllowedMentions: noMentions(), Components: comps, Flags: r.flags})
 		if err != nil {
 			return fmt.Errorf("send answer file: %w", err)
 		}
 		if len(r.sent) > 0 { // the streamed start, replaced by this one
-			_ = r.b.dg.ChannelMessageDelete(r.channelID, r.sent[0].id)
+			_ = r.remove(r.sent[0].id)
 		}
 		r.sent = append([]sentPart{{id: m.ID, content: head}}, r.sent[min(1, len(r.sent)):]...)
 		return nil
@@ -171,7 +260,7 @@ func (r *replier) finalize(answer, tail, fileName string, comps []discordgo.Mess
 		return post()
 	}
 	first := r.sent[0].id
-	if err := r.b.edit(func() *discordgo.MessageEdit {
+	if err := r.editPart(func() *discordgo.MessageEdit {
 		edit := discordgo.NewMessageEdit(r.channelID, first).SetContent(head)
 		edit.Files = file()
 		edit.Flags = r.flags
@@ -189,7 +278,7 @@ func (r *replier) finalize(answer, tail, fileName string, comps []discordgo.Mess
 		r.sent[0].content = head
 	}
 	for _, p := range r.sent[1:] {
-		if err := r.b.dg.ChannelMessageDelete(r.channelID, p.id); err != nil {
+		if err := r.remove(p.id); err != nil {
 			r.b.log.Warn("delete streamed part", "user_id", r.userID, "err", err)
 		}
 	}
@@ -208,7 +297,7 @@ func (r *replier) apply(parts []string, comps []discordgo.MessageComponent, fina
 				continue
 			}
 			id := r.sent[i].id
-			err := r.b.edit(func() *discordgo.MessageEdit {
+			err := r.editPart(func() *discordgo.MessageEdit {
 				edit := discordgo.NewMessageEdit(r.channelID, id).SetContent(p)
 				edit.AllowedMentions = noMentions()
 				if final {
@@ -227,18 +316,18 @@ func (r *replier) apply(parts []string, comps []discordgo.MessageComponent, fina
 				return fmt.Errorf("edit answer: %w", err)
 			}
 			r.b.log.Warn("final edit did not land; posting the part anew", "user_id", r.userID, "err", err)
-			m, serr := r.b.send(r.channelID, r.part(i, p, last, comps))
+			m, serr := r.post(r.part(i, p, last, comps))
 			if serr != nil {
 				return errors.Join(fmt.Errorf("edit answer: %w", err), serr)
 			}
 			if !errors.Is(err, errMessageGone) { // the stale copy, if it can go
-				_ = r.b.dg.ChannelMessageDelete(r.channelID, r.sent[i].id)
+				_ = r.remove(r.sent[i].id)
 			}
 			r.sent[i] = sentPart{id: m.ID, content: p}
 			r.track()
 			continue
 		}
-		m, err := r.b.send(r.channelID, r.part(i, p, last, comps))
+		m, err := r.post(r.part(i, p, last, comps))
 		if err != nil {
 			return fmt.Errorf("send answer: %w", err)
 		}

@@ -34,7 +34,7 @@ func TestScope_PlaceKeepsDMOutOfServers(t *testing.T) {
 	q := mention(h.fake, ann, "666000666001101", "what is my secret number?")
 	waitFinalReply(t, h, q, "echo: what is my secret number?")
 	pub := requestText(lastChat(t, h.ai))
-	if strings.Contains(pub, "42") {
+	if strings.Contains(pub, "secret number is 42") {
 		t.Errorf("the DM surfaced in the server: %s", pub)
 	}
 	if !strings.Contains(pub, "public channel of a Discord server") {

@@ -248,7 +248,7 @@ func (b *Bot) cmdChat(ctx context.Context, i *discordgo.Interaction) error {
 	}
 	q := store.Message{Role: store.RoleUser, Content: text, DiscordMessageID: first.ID, ChannelID: ch.ID}
 	asked := &discordgo.Message{ID: first.ID, GuildID: i.GuildID, ChannelID: ch.ID, Author: user, Member: i.Member}
-	b.converse(ctx, asked, q, valid, &th)
+	b.converse(ctx, asked, q, valid, target{thread: &th})
 	return nil
 }
 

@@ -13,6 +13,8 @@ import (
 
 	"github.com/discordgpt/discordgpt/bot"
 	"github.com/discordgpt/discordgpt/bot/discordtest"
+	"github.com/discordgpt/discordgpt/bot/llm"
+	"github.com/discordgpt/discordgpt/bot/openaitest"
 	"github.com/discordgpt/discordgpt/store"
 )
 
@@ -263,5 +265,125 @@ func TestThreads_AllowedChannelsAndOthersThreads(t *testing.T) {
 	q = mention(h.fake, ann, outside, "hello?")
 	if r := waitReplyPrefix(t, h, q, "🔒"); !strings.Contains(r, "only open to certain") {
 		t.Errorf("refusal = %q", r)
+	}
+}
+
+// /stop in a thread stops the answer being written there: the asker's
+// own, or any for the thread's owner; not another member's.
+func TestThreads_StopInThread(t *testing.T) {
+	h := startBot(t, func(c *bot.Config) { c.RateCount = 0 })
+	const ann, ben, cid, channel = "555000555001041", "555000555001042", "555000555001043", "666000666001041"
+	h.chatIn(ann, "Ann", channel, "")
+	th := onlyThread(t, h)
+	waitInThread(t, h, th.ID, "👋 Ann opened this thread. Ask away.")
+	stopIn := func(userID string) string {
+		i := h.fake.SendInteraction(&discordgo.Interaction{Type: discordgo.InteractionApplicationCommand, GuildID: discordtest.DefaultGuildID,
+			ChannelID: th.ID, Member: &discordgo.Member{User: &discordgo.User{ID: userID}}, Data: discordgo.ApplicationCommandInteractionData{Name: "stop"}})
+		return h.answerOf(t, i).Content
+	}
+	h.ai.Enqueue(openaitest.Reply{Text: strings.Repeat("slowly ", 200), ChunkSize: 7, ChunkDelay: 20 * time.Millisecond})
+	q := h.say(ben, "Ben", th.ID, "tell me a long story")
+	if !h.fake.WaitFor(10*time.Second, func() bool { r, ok := replyTo(h.fake, q); return ok && strings.HasPrefix(r.Content, "slowly") }) {
+		t.Fatal("the answer never started")
+	}
+	if got := stopIn(cid); !strings.HasPrefix(got, "Nothing to stop") {
+		t.Errorf("another member stopped Ben's answer: %q", got)
+	}
+	if got := stopIn(ann); !strings.Contains(got, "Stopped the answer being written here") {
+		t.Errorf("the owner's /stop = %q", got)
+	}
+	waitReplySuffix(t, h, q, "⏹️ *Stopped.*")
+}
+
+// One reset across everything a user has: their thread, their words in
+// another's, a per-server conversation, a DM, a summary, a persona they
+// set. Afterwards only the documented survivors hold their ID.
+func TestReset_AcrossThreadsPlacesSummariesPersonas(t *testing.T) {
+	const ann, ben, channel = "555000555001051", "555000555001052", "666000666001051"
+	h := startBot(t, func(c *bot.Config) {
+		c.RateCount = 0
+		c.ConversationScope = "place"
+		c.AdminIDs = []string{"555000555009999"}
+	})
+	h.chatIn(ann, "Ann", channel, "ann's thread")
+	annThread := onlyThread(t, h)
+	waitInThread(t, h, annThread.ID, "echo: Ann: ann's thread")
+	h.chatIn(ben, "Ben", channel, "ben's thread")
+	var benThread discordgo.Channel
+	h.fake.WaitFor(10*time.Second, func() bool {
+		for _, th := range h.fake.Threads() {
+			if th.ID != annThread.ID {
+				benThread = th
+				return true
+			}
+		}
+		return false
+	})
+	waitInThread(t, h, benThread.ID, "echo: Ben: ben's thread")
+	waitFinalReply(t, h, h.say(ann, "Ann", benThread.ID, "ann was here"), "echo: Ann: ann was here")
+	waitFinalReply(t, h, mention(h.fake, ann, channel, "in the server"), "echo: in the server")
+	waitReply(t, h.fake, h.dm(ann, "in private"), "echo: in private")
+	i := h.fake.SendInteraction(serverInstall(messageCommand("Summarize up to here", discordtest.DefaultGuildID, channel, ann,
+		&discordgo.Message{ID: "1", ChannelID: channel, Author: &discordgo.User{ID: ben, Username: "ben"}, Content: "start"})))
+	if !h.fake.WaitFor(15*time.Second, func() bool {
+		m := h.fake.InteractionMessages(i.ID)
+		return len(m) > 0 && strings.HasPrefix(m[0].Content, "echo: Summarize")
+	}) {
+		t.Fatal("no summary")
+	}
+	h.answerOf(t, h.persona(ann, discordgo.PermissionManageChannels, channel, "set", strOpt("scope", "channel"), strOpt("prompt", "Be brief.")))
+
+	ex := h.finalAnswer(t, h.command(ann, "export"))
+	data, _ := h.fake.FileData(ex.Attachments[0])
+	for _, want := range []string{"threads.json", "servers.json", "history.json"} {
+		if !bytes.Contains(data, []byte(want)) {
+			t.Errorf("export lacks %s", want)
+		}
+	}
+	h.reset(t, ann)
+	db := h.openStoreAfterStop(t)
+	for _, where := range holders(t, db, ann) {
+		if !strings.HasPrefix(where, "settings/") && !strings.HasPrefix(where, "blacklist/") && !strings.HasPrefix(where, "spend/") {
+			t.Errorf("after reset, ann's ID is held by %s", where)
+		}
+	}
+	if hist, _ := db.ThreadHistory(benThread.ID); len(hist) != 2 {
+		t.Errorf("ben's thread after ann's reset: %d messages", len(hist))
+	}
+	if p, ok, _ := db.GetPersona("channel", channel); !ok || p.Prompt != "Be brief." {
+		t.Errorf("the channel's persona went with ann's reset: %+v", p)
+	}
+}
+
+// Continue on a cut answer in a thread goes on in the thread's
+// conversation.
+func TestThreads_ContinueStaysInTheThread(t *testing.T) {
+	h := startBot(t, func(c *bot.Config) { c.RateCount = 0; c.API = llm.APIChat })
+	const ann, channel = "555000555001061", "666000666001061"
+	h.chatIn(ann, "Ann", channel, "")
+	th := onlyThread(t, h)
+	waitInThread(t, h, th.ID, "👋 Ann opened this thread. Ask away.")
+	h.ai.Enqueue(openaitest.Reply{Text: "Part one", Truncate: true})
+	q := h.say(ann, "Ann", th.ID, "a long story please")
+	waitReplyPrefix(t, h, q, "Part one\n\n✂️")
+	msg, _ := replyTo(h.fake, q)
+	btns, _ := buttons(msg)
+	if btns["Continue"] == nil {
+		t.Fatalf("no Continue button: %+v", msg.Components)
+	}
+	h.ai.Enqueue(openaitest.Reply{Text: "and part two."})
+	h.fake.SendInteraction(&discordgo.Interaction{Type: discordgo.InteractionMessageComponent, GuildID: discordtest.DefaultGuildID,
+		Member: &discordgo.Member{User: &discordgo.User{ID: ann, Username: "Ann"}}, ChannelID: th.ID, Message: &msg,
+		Data: discordgo.MessageComponentInteractionData{CustomID: btns["Continue"].CustomID, ComponentType: discordgo.ButtonComponent}})
+	waitReply(t, h.fake, &msg, "and part two.")
+	if sent := requestText(lastChat(t, h.ai)); !strings.Contains(sent, "Ann: a long story please") || !strings.Contains(sent, "public Discord thread") {
+		t.Errorf("the continuation left the thread's conversation: %s", sent)
+	}
+	db := h.openStoreAfterStop(t)
+	if hist, _ := db.ThreadHistory(th.ID); len(hist) != 4 {
+		t.Errorf("thread history = %d messages", len(hist))
+	}
+	if own, _ := db.History(ann, 0); len(own) != 0 {
+		t.Errorf("the continuation went to ann's own conversation: %+v", own)
 	}
 }

@@ -31,9 +31,11 @@ type userState struct {
 	// ended is set once the running answer's model output is complete:
 	// what is left (storing it, the final edit, attachments) takes moments,
 	// so a message arriving then waits without being told to.
-	ended    bool
-	waiting  int
-	cancel   context.CancelCauseFunc
+	ended   bool
+	waiting int
+	cancel  context.CancelCauseFunc
+	// asker is whose answer runs (in a thread, several people take turns).
+	asker    string
 	resetGen uint64
 	recent   []time.Time
 	// noticed is when the user was last told of a refusal, by kind.
@@ -164,6 +166,27 @@ func (t *turn) done() {
 		t.cancel(nil)
 	}
 	<-t.s.slot
+}
+
+// setAsker records whose answer the turn is.
+func (t *turn) setAsker(userID string) {
+	t.u.mu.Lock()
+	defer t.u.mu.Unlock()
+	t.s.asker = userID
+}
+
+// stopAsked cancels the answer running under key (a thread's queue) if
+// it answers userID, or if may is set (the thread's owner).
+func (u *userStates) stopAsked(key, userID string, may bool) bool {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	s := u.get(key)
+	if s.cancel == nil || (s.asker != userID && !may) {
+		return false
+	}
+	s.cancel(errStoppedByUser)
+	s.cancel = nil
+	return true
 }
 
 // stop cancels the user's running answer and reports whether there was one.

@@ -4,6 +4,9 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
@@ -439,6 +442,10 @@ func (s *Server) channelMessagesRoute(w http.ResponseWriter, method string, p []
 		writeJSON(w, http.StatusOK, m)
 		return
 	}
+	if len(p) == 3 && method == http.MethodGet {
+		s.listMessages(w, channelID, req.Query)
+		return
+	}
 	if len(p) != 4 {
 		writeError(w, http.StatusNotFound, 0, "404: Not Found")
 		return
@@ -543,4 +550,54 @@ func (s *Server) webhookRoute(w http.ResponseWriter, method string, p []string, 
 	default:
 		writeError(w, http.StatusMethodNotAllowed, 0, "405: Method Not Allowed")
 	}
+}
+
+// listMessages answers GET /channels/{id}/messages as Discord documents
+// it: limit 1-100 (default 50); with after, the messages after that ID,
+// else the newest (before that ID, when given); newest first. Call with
+// s.mu held.
+func (s *Server) listMessages(w http.ResponseWriter, channelID, rawQuery string) {
+	q, _ := url.ParseQuery(rawQuery)
+	limit := 50
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 100 {
+			writeError(w, http.StatusBadRequest, 50035, "Invalid Form Body: limit: int value should be less than or equal to 100.")
+			return
+		}
+		limit = n
+	}
+	less := func(a, b string) bool {
+		if len(a) != len(b) {
+			return len(a) < len(b)
+		}
+		return a < b
+	}
+	var in []*discordgo.Message
+	for _, id := range s.order {
+		m, ok := s.messages[id]
+		if !ok || m.ChannelID != channelID || m.Flags&discordgo.MessageFlagsEphemeral != 0 { // only its recipient sees an ephemeral one
+			continue
+		}
+		if a := q.Get("after"); a != "" && !less(a, m.ID) {
+			continue
+		}
+		if b := q.Get("before"); b != "" && !less(m.ID, b) {
+			continue
+		}
+		in = append(in, m)
+	}
+	sort.Slice(in, func(i, j int) bool { return less(in[i].ID, in[j].ID) })
+	if q.Get("after") != "" {
+		if len(in) > limit {
+			in = in[:limit] // the ones right after
+		}
+	} else if len(in) > limit {
+		in = in[len(in)-limit:] // the newest
+	}
+	out := make([]*discordgo.Message, 0, len(in))
+	for k := len(in) - 1; k >= 0; k-- {
+		out = append(out, in[k])
+	}
+	writeJSON(w, http.StatusOK, out)
 }
