@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/discordgpt/discordgpt/extract"
 	"github.com/discordgpt/discordgpt/extract/extracttest"
@@ -180,5 +181,21 @@ func TestMalformedDocuments(t *testing.T) {
 	}
 	if _, err := extract.Read(filepath.Join(t.TempDir(), "x.png"), extract.None, extract.Window{}); !errors.Is(err, extract.ErrNotDocument) {
 		t.Errorf("image: %v", err)
+	}
+}
+
+// Cells as a spreadsheet shows them: dates as dates, booleans, numbers in
+// General format, empty cells and rows kept in place.
+func TestXLSX_CellKinds(t *testing.T) {
+	data := must(extracttest.XLSX(extracttest.Sheet{Name: "Log", Rows: [][]any{
+		{"when", "ok", "amount", "note"},
+		{time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC), true, 0.1 + 0.2, nil},
+		{time.Date(2026, 11, 27, 14, 30, 0, 0, time.UTC), false, 1234567.5, "a, \"quoted\" note"},
+		{nil, nil, nil, "only the last"},
+	}}))
+	d := must(extract.Read(write(t, "k.xlsx", data), extract.XLSX, extract.Window{}))
+	want := "when,ok,amount,note\n2026-11-26,TRUE,0.3\n2026-11-27 14:30:00,FALSE,1234567.5,\"a, \"\"quoted\"\" note\"\n,,,only the last"
+	if !strings.Contains(d.Text, want) {
+		t.Errorf("got %q\nwant it to contain %q", d.Text, want)
 	}
 }
