@@ -165,6 +165,8 @@ type target struct {
 	// fallback, when set, takes the answer privately if the channel
 	// refuses the bot's post.
 	fallback *discordgo.Interaction
+	// where is the conversation and personas; converse fills it in.
+	where convo
 }
 
 // converse queues question q behind the user's running answer, then
@@ -229,8 +231,8 @@ func (b *Bot) converse(ctx context.Context, m *discordgo.Message, q store.Messag
 			b.postNotice(ch, ref, userID, retire)
 		}
 	}
-	where := b.whereAsked(m, th)
-	model = b.personaModel(where.guild, where.channel, userID, model)
+	at.where = b.whereAsked(m, th)
+	model = b.personaModel(at.where, userID, model)
 	if th != nil && th.Model != "" && b.models().offers(th.Model) {
 		model = th.Model // the thread's owner chose it
 	}
@@ -296,7 +298,7 @@ func (b *Bot) answer(ctx context.Context, m *discordgo.Message, q store.Message,
 		tc.roles = m.Member.Roles
 	}
 	ts := b.toolsFor(tc)
-	where := b.whereAsked(m, th)
+	where := at.where
 	req, err := b.buildRequestIn(where, userID, model, q, ts, b.cfg.now())
 	if err != nil {
 		return errors.Join(err, r.finish(UserMessage(err), ""))

@@ -40,8 +40,9 @@ func (b *Bot) cmdHelp(_ context.Context, i *discordgo.Interaction) error {
 		}
 	}
 	if i.GuildID != "" {
-		if server, channel := b.personas(i.GuildID, b.personaChannel(i)); server != nil || channel != nil {
-			sb.WriteString("\n**Personas here**\n" + b.personaReport(i.GuildID, b.personaChannel(i)))
+		ch := b.personaChannel(i)
+		if server, channel := b.personas(i.GuildID, ch); server != nil || channel != nil {
+			sb.WriteString("\n**Personas here**\n" + b.personaReport(i.GuildID, ch))
 		}
 	}
 	sb.WriteString("\n**Commands**\n")

@@ -59,6 +59,17 @@ func (b *Bot) onChooseModel(_ context.Context, i *discordgo.Interaction) error {
 	})
 }
 
+// offeredModel finds a model offered here by name, in any case, and
+// returns its exact name.
+func (b *Bot) offeredModel(name string) (string, bool) {
+	for _, m := range b.offered() {
+		if strings.EqualFold(m, name) {
+			return m, true
+		}
+	}
+	return "", false
+}
+
 // cmdSetModel sets the model named in the option, or suggests the nearest.
 func (b *Bot) cmdSetModel(_ context.Context, i *discordgo.Interaction) error {
 	user := interactionUser(i)
@@ -68,13 +79,11 @@ func (b *Bot) cmdSetModel(_ context.Context, i *discordgo.Interaction) error {
 			want = strings.TrimSpace(o.StringValue())
 		}
 	}
-	for _, m := range b.offered() {
-		if strings.EqualFold(m, want) {
-			if err := b.db.SetModel(user.ID, m); err != nil {
-				return err
-			}
-			return b.respondEphemeral(i, fmt.Sprintf("✅ Your model is now `%s`.", m))
+	if m, ok := b.offeredModel(want); ok {
+		if err := b.db.SetModel(user.ID, m); err != nil {
+			return err
 		}
+		return b.respondEphemeral(i, fmt.Sprintf("✅ Your model is now `%s`.", m))
 	}
 	msg := fmt.Sprintf("❌ `%s` is not one of the models offered here.", truncateRunes(want, 80))
 	if s := suggestModels(b.offered(), want, 3); len(s) > 0 {

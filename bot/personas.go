@@ -130,13 +130,8 @@ func (b *Bot) cmdPersona(_ context.Context, i *discordgo.Interaction) error {
 			return b.respondEphemeral(i, fmt.Sprintf("❌ A persona's prompt is at most %d characters.", maxPersonaPrompt))
 		}
 		if model != "" {
-			found := ""
-			for _, m := range b.offered() {
-				if strings.EqualFold(m, model) {
-					found = m
-				}
-			}
-			if found == "" {
+			found, ok := b.offeredModel(model)
+			if !ok {
 				return b.respondEphemeral(i, fmt.Sprintf("❌ `%s` is not one of the models offered here.", truncateRunes(model, 80)))
 			}
 			model = found
@@ -182,12 +177,11 @@ func (b *Bot) personas(guildID, channelID string) (server, channel *store.Person
 	return server, channel
 }
 
-// personaPrompt is what the personas add to the system prompt: the
-// server's, then the channel's.
-func (b *Bot) personaPrompt(guildID, channelID string) string {
-	server, channel := b.personas(guildID, channelID)
+// personaPrompt is what the personas where a question was asked add to
+// the system prompt: the server's, then the channel's.
+func personaPrompt(where convo) string {
 	var out string
-	for _, p := range []*store.Persona{server, channel} {
+	for _, p := range []*store.Persona{where.serverPersona, where.channelPersona} {
 		if p != nil && p.Prompt != "" {
 			out += "\n\n" + p.Prompt
 		}
@@ -197,11 +191,10 @@ func (b *Bot) personaPrompt(guildID, channelID string) string {
 
 // personaModel applies the personas' model to the user's: the channel's
 // over the server's; the user's own choice wins unless the model is locked.
-func (b *Bot) personaModel(guildID, channelID, userID, model string) string {
-	server, channel := b.personas(guildID, channelID)
-	p := channel
+func (b *Bot) personaModel(where convo, userID, model string) string {
+	p := where.channelPersona
 	if p == nil || p.Model == "" {
-		p = server
+		p = where.serverPersona
 	}
 	if p == nil || p.Model == "" || !b.models().offers(p.Model) {
 		return model

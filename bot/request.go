@@ -81,9 +81,9 @@ type convo struct {
 	place string
 	// public is set in a server channel or thread, where others read along.
 	public bool
-	// guild and channel are where personas are looked up (a thread's
-	// parent channel for a thread).
-	guild, channel string
+	// serverPersona and channelPersona apply where it was asked (a
+	// thread takes its parent channel's).
+	serverPersona, channelPersona *store.Persona
 }
 
 // buildRequestIn is buildRequest in a conversation: the thread's, the
@@ -121,7 +121,7 @@ func (b *Bot) buildRequestIn(where convo, userID, model string, q store.Message,
 	for _, h := range hist {
 		turns = append(turns, llm.Turn{Messages: b.toMessages(userID, h, now, false), Tokens: h.Tokens})
 	}
-	system := b.systemPrompt(now) + b.personaPrompt(where.guild, where.channel)
+	system := b.systemPrompt(now) + personaPrompt(where)
 	switch {
 	case threadID != "":
 		system += "\nYou are in a public Discord thread where several people may talk; each of their messages starts with the name of who wrote it."

@@ -2,14 +2,10 @@ package bot
 
 import (
 	"fmt"
-	"io"
-	"log/slog"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/discordgpt/discordgpt/files"
 	"github.com/discordgpt/discordgpt/store"
 )
 
@@ -29,18 +25,8 @@ func BenchmarkBuildRequest(b *testing.B) {
 	}{{10, 45, "short"}, {10_000, 45, "short"}, {100_000, 45, "short"}, {10, 600, "long"}, {10_000, 600, "long"}, {100_000, 600, "long"}} {
 		n := c.n
 		b.Run(fmt.Sprintf("size=%s/messages=%d", c.size, n), func(b *testing.B) {
-			dir := b.TempDir()
-			db, err := OpenStore(dir, false)
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer db.Close()
-			fdir, err := files.Open(filepath.Join(dir, "files"))
-			if err != nil {
-				b.Fatal(err)
-			}
-			bot := &Bot{db: db, files: fdir, log: slog.New(slog.NewTextHandler(io.Discard, nil)),
-				cfg: Config{DataDir: dir, HistoryTokens: 8000, SystemPrompt: DefaultSystemPrompt, Timezone: time.UTC}}
+			bot := storeBot(b, Config{HistoryTokens: 8000, SystemPrompt: DefaultSystemPrompt, Timezone: time.UTC})
+			db := bot.db
 			const user = "424242"
 			words := strings.Fields("the quick brown fox jumps over the lazy dog while a small bird sings about rain and coffee")
 			batch := make([]store.Message, 0, 10_000)

@@ -15,23 +15,30 @@ import (
 	"github.com/discordgpt/discordgpt/store"
 )
 
+// storeBot is a Bot with only its store and files, in a new DATA_DIR,
+// for tests of what it does with them.
+func storeBot(tb testing.TB, cfg Config) *Bot {
+	tb.Helper()
+	cfg.DataDir = tb.TempDir()
+	db, err := OpenStore(cfg.DataDir, false)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { _ = db.Close() })
+	fdir, err := files.Open(filepath.Join(cfg.DataDir, "files"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return &Bot{db: db, files: fdir, log: slog.New(slog.NewTextHandler(io.Discard, nil)), cfg: cfg}
+}
+
 // Reading the history back only as far as the budget reaches, with the
 // counts kept at storing, sends exactly what counting the whole history
 // afresh would: tool turns whole, text files included, old messages stored
 // without a count too.
 func TestBuildRequest_SameAsCountingEverything(t *testing.T) {
-	dir := t.TempDir()
-	db, err := OpenStore(dir, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	fdir, err := files.Open(filepath.Join(dir, "files"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := &Bot{db: db, files: fdir, log: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		cfg: Config{DataDir: dir, HistoryTokens: 3000, SystemPrompt: DefaultSystemPrompt, Timezone: time.UTC, ImageContext: time.Hour}}
+	b := storeBot(t, Config{HistoryTokens: 3000, SystemPrompt: DefaultSystemPrompt, Timezone: time.UTC, ImageContext: time.Hour})
+	db, fdir := b.db, b.files
 	const user, model = "424243", "gpt-4o-mini"
 	now := time.Now()
 	id := files.NewID()

@@ -106,18 +106,25 @@ func replyPlace(m *discordgo.Message, th *store.ThreadMeta) (string, *discordgo.
 	return m.ChannelID, replyRef(m)
 }
 
-// whereAsked is the conversation a message belongs to.
+// whereAsked is the conversation a message belongs to, with the personas
+// that apply there (read once per question).
 func (b *Bot) whereAsked(m *discordgo.Message, th *store.ThreadMeta) convo {
-	c := convo{public: m.GuildID != "", guild: m.GuildID}
+	c := convo{public: m.GuildID != ""}
+	channel := ""
 	switch {
 	case th != nil:
-		c.thread, c.channel = th.ID, th.ParentID
+		c.thread, channel = th.ID, th.ParentID
 	case m.GuildID != "":
-		c.channel = m.ChannelID
-		if parent := b.parentOf(m.ChannelID); parent != "" {
-			c.channel = parent // a thread the bot did not start: its channel's persona
+		channel = m.ChannelID
+		// A thread the bot did not start takes its channel's persona; its
+		// parent is looked up only when some channel has a persona.
+		if b.db.HasChannelPersonas() {
+			if parent := b.parentOf(m.ChannelID); parent != "" {
+				channel = parent
+			}
 		}
 	}
+	c.serverPersona, c.channelPersona = b.personas(m.GuildID, channel)
 	if th == nil && b.cfg.ConversationScope == "place" && m.GuildID != "" {
 		c.place = m.GuildID
 	}
@@ -199,13 +206,8 @@ func (b *Bot) cmdChat(ctx context.Context, i *discordgo.Interaction) error {
 		}
 	}
 	if model != "" {
-		found := ""
-		for _, m := range b.offered() {
-			if strings.EqualFold(m, model) {
-				found = m
-			}
-		}
-		if found == "" {
+		found, ok := b.offeredModel(model)
+		if !ok {
 			return b.respondEphemeral(i, fmt.Sprintf("❌ `%s` is not one of the models offered here; see `/choose_model`.", truncateRunes(model, 80)))
 		}
 		model = found

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -85,6 +86,19 @@ func (db *DB) GetPersona(scope, id string) (p Persona, ok bool, err error) {
 		return Persona{}, false, fmt.Errorf("read persona: %w", err)
 	}
 	return p, ok, nil
+}
+
+// HasChannelPersonas reports whether any channel has a persona (one seek).
+func (db *DB) HasChannelPersonas() bool {
+	found := false
+	_ = db.bolt.View(func(tx *bolt.Tx) error {
+		if b := tx.Bucket(bucketPersonas); b != nil {
+			k, _ := b.Cursor().Seek([]byte(PersonaChannel + "/"))
+			found = k != nil && strings.HasPrefix(string(k), PersonaChannel+"/")
+		}
+		return nil
+	})
+	return found
 }
 
 // ClearPersona removes a persona and reports whether there was one.

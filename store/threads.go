@@ -153,10 +153,7 @@ func (db *DB) RecordThreadExchange(threadID, userID string, ex Exchange) error {
 		}
 		if tb == nil || ex.Valid != nil && !ex.Valid() {
 			stale = true
-			if err := addDaily(tx, userID, ex.Day, ex.Usage.Model, ex.Usage.CostUSD, false); err != nil {
-				return err
-			}
-			return addSpend(tx, userID, ex.Day, ex.Month, ex.Usage.CostUSD)
+			return charge(tx, userID, ex.Usage, ex.Day, ex.Month, false)
 		}
 		if err := appendTo(tb.Bucket(bucketHistory), append([]Message(nil), ex.Messages...)); err != nil {
 			return err
@@ -164,15 +161,7 @@ func (db *DB) RecordThreadExchange(threadID, userID string, ex Exchange) error {
 		if err := listThread(tx, userID, threadID); err != nil {
 			return err
 		}
-		if ex.Usage.Requests > 0 {
-			if err := addUsage(tx, userID, ex.Usage); err != nil {
-				return err
-			}
-		}
-		if err := addDaily(tx, userID, ex.Day, ex.Usage.Model, ex.Usage.CostUSD, true); err != nil {
-			return err
-		}
-		return addSpend(tx, userID, ex.Day, ex.Month, ex.Usage.CostUSD)
+		return charge(tx, userID, ex.Usage, ex.Day, ex.Month, true)
 	})
 	if err != nil {
 		return fmt.Errorf("record thread exchange: %w", err)

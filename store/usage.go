@@ -44,10 +44,7 @@ func (db *DB) RecordExchange(userID string, ex Exchange) ([]Message, error) {
 		stale = false
 		if ex.Valid != nil && !ex.Valid() {
 			stale = true
-			if err := addDaily(tx, userID, ex.Day, ex.Usage.Model, ex.Usage.CostUSD, false); err != nil {
-				return err
-			}
-			return addSpend(tx, userID, ex.Day, ex.Month, ex.Usage.CostUSD)
+			return charge(tx, userID, ex.Usage, ex.Day, ex.Month, false)
 		}
 		if ex.Place != "" {
 			h, err := placeHistory(tx, userID, ex.Place, true)
@@ -60,15 +57,7 @@ func (db *DB) RecordExchange(userID string, ex Exchange) ([]Message, error) {
 		} else if err := appendMessages(tx, userID, msgs); err != nil {
 			return err
 		}
-		if ex.Usage.Requests > 0 {
-			if err := addUsage(tx, userID, ex.Usage); err != nil {
-				return err
-			}
-		}
-		if err := addDaily(tx, userID, ex.Day, ex.Usage.Model, ex.Usage.CostUSD, true); err != nil {
-			return err
-		}
-		return addSpend(tx, userID, ex.Day, ex.Month, ex.Usage.CostUSD)
+		return charge(tx, userID, ex.Usage, ex.Day, ex.Month, true)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("record exchange: %w", err)
@@ -86,18 +75,8 @@ func (db *DB) RecordExchange(userID string, ex Exchange) ([]Message, error) {
 func (db *DB) RecordUsage(userID string, u Usage, day, month string, valid func() bool) error {
 	stale := false
 	err := db.bolt.Batch(func(tx *bolt.Tx) error {
-		stale = false // a batch may run this again after a rollback
-		if valid != nil && !valid() {
-			stale = true
-		} else if u.Requests > 0 {
-			if err := addUsage(tx, userID, u); err != nil {
-				return err
-			}
-		}
-		if err := addDaily(tx, userID, day, u.Model, u.CostUSD, !stale); err != nil {
-			return err
-		}
-		return addSpend(tx, userID, day, month, u.CostUSD)
+		stale = valid != nil && !valid() // a batch may run this again after a rollback
+		return charge(tx, userID, u, day, month, !stale)
 	})
 	if err != nil {
 		return fmt.Errorf("record usage: %w", err)
@@ -106,6 +85,22 @@ func (db *DB) RecordUsage(userID string, u Usage, day, month string, valid func(
 		return ErrStale
 	}
 	return nil
+}
+
+// charge adds what calls cost: to the ledger always (a reset must not
+// lift a budget); to the user's statistics and their own spending per day
+// only when kept (not when they reset meanwhile: their bucket must not
+// come back).
+func charge(tx *bolt.Tx, userID string, u Usage, day, month string, kept bool) error {
+	if kept && u.Requests > 0 {
+		if err := addUsage(tx, userID, u); err != nil {
+			return err
+		}
+	}
+	if err := addDaily(tx, userID, day, u.Model, u.CostUSD, kept); err != nil {
+		return err
+	}
+	return addSpend(tx, userID, day, month, u.CostUSD)
 }
 
 func addUsage(tx *bolt.Tx, userID string, u Usage) error {
