@@ -13,16 +13,12 @@ const PerMessageTokens = 4
 // OpenAI chat model still served (GPT-4o, GPT-4.1, GPT-5 on, the
 // o-series; cl100k_base served only models OpenAI has shut down), and a
 // fair measure for other providers' models. model is kept for when that
-// changes. On a tokenizer error it falls back on four bytes a token.
+// changes.
 func CountTokens(model, text string) int {
 	if text == "" {
 		return 0
 	}
-	n, err := o200k.Count(text)
-	if err != nil {
-		return len(text)/4 + 1
-	}
-	return n
+	return o200k.Count(text)
 }
 
 // MessageTokens counts one message as the model will see it.

@@ -4,7 +4,10 @@
 // read-only data (vocab.bin, 3 MB, generated from tiktoken-go's copy by
 // ./gen) and are found by binary search. The heap stays free of the 7.7 MB
 // map a tokenizer library builds, and the binary carries one vocabulary
-// instead of four. The tests check every count against tiktoken-go.
+// instead of four. Text is split into pieces by hand-written code
+// (split.go) rather than a regular-expression library. The tests check
+// every count against tiktoken-go, and every split against the published
+// pattern run by regexp2.
 package o200k
 
 //go:generate go run ./gen
@@ -13,20 +16,14 @@ import (
 	_ "embed"
 	"math"
 	"sync"
-
-	"github.com/dlclark/regexp2/v2"
+	"unicode/utf8"
 )
 
 //go:embed vocab.bin
 var vocab string
 
-// The pre-tokenizer: o200k_base's split pattern, as OpenAI publishes it
-// in tiktoken (and tiktoken-go copies).
-const splitPattern = `[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?|[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+`
-
 var (
-	splitOnce sync.Once
-	split     *regexp2.Regexp
+	setupOnce sync.Once
 	n         int
 	offsets   int // where the offsets start in vocab
 	ranks     int // where the ranks start
@@ -34,7 +31,6 @@ var (
 )
 
 func setup() {
-	split = regexp2.MustCompile(splitPattern, regexp2.None)
 	n = int(u32(0))
 	offsets = 4
 	ranks = offsets + 4*(n+1)
@@ -67,21 +63,22 @@ func rank(s string) (uint32, bool) {
 	return 0, false
 }
 
-// Count returns how many tokens text is, or an error when the splitting
-// pattern fails (regexp2 reports a timeout or a stack limit).
-func Count(text string) (int, error) {
-	splitOnce.Do(setup)
+// Count returns how many tokens text is. Invalid UTF-8 is counted as the
+// tokenizer sees it: each bad byte as U+FFFD.
+func Count(text string) int {
+	setupOnce.Do(setup)
+	if !utf8.ValidString(text) {
+		text = string([]rune(text))
+	}
 	count := 0
-	m, err := split.FindStringMatch(text)
-	for ; m != nil && err == nil; m, err = split.FindNextMatch(m) {
-		piece := m.String()
+	split(text, func(piece string) {
 		if _, ok := rank(piece); ok {
 			count++
-			continue
+			return
 		}
 		count += merges(piece)
-	}
-	return count, err
+	})
+	return count
 }
 
 // noRank marks a pair that does not merge.
