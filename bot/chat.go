@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
@@ -222,6 +223,9 @@ func (b *Bot) converse(ctx context.Context, m *discordgo.Message, q store.Messag
 		}
 		return
 	}
+	// The slot covers building and streaming the answer (its memory);
+	// storing and showing the final text go on without it.
+	release = sync.OnceFunc(release)
 	defer release()
 	model, retire := b.userModel(userID)
 	if retire != "" {
@@ -236,7 +240,8 @@ func (b *Bot) converse(ctx context.Context, m *discordgo.Message, q store.Messag
 	if th != nil && th.Model != "" && b.models().offers(th.Model) {
 		model = th.Model // the thread's owner chose it
 	}
-	if err := b.answer(gctx, m, q, model, placeholder, valid, t.streamEnded, at); err != nil {
+	ended := func() { t.streamEnded(); release() }
+	if err := b.answer(gctx, m, q, model, placeholder, valid, ended, at); err != nil {
 		b.log.Error("answer failed", "user_id", userID, "guild_id", m.GuildID, "err", err)
 	}
 }
@@ -476,22 +481,27 @@ func (b *Bot) dmNotice(userID, text string) {
 	}
 }
 
-// startTyping shows "typing…" in the channel until the returned function
-// is called (Discord shows it for 10 seconds per call).
+// startTyping shows "typing…" in the channel, from QuietStart on (a quick
+// answer needs no indicator), until
+// the returned function is called (Discord shows it for 10 seconds per
+// call).
 func (b *Bot) startTyping(ctx context.Context, channelID string) (stop func()) {
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
+		wait := time.NewTimer(b.cfg.QuietStart)
+		defer wait.Stop()
 		for {
-			if err := b.dg.ChannelTyping(channelID, discordgo.WithContext(ctx)); err != nil && ctx.Err() == nil {
-				b.log.Debug("typing", "err", err)
-			}
 			select {
 			case <-ctx.Done():
 				return
-			case <-time.After(8 * time.Second):
+			case <-wait.C:
 			}
+			if err := b.dg.ChannelTyping(channelID, discordgo.WithContext(ctx)); err != nil && ctx.Err() == nil {
+				b.log.Debug("typing", "err", err)
+			}
+			wait.Reset(8 * time.Second)
 		}
 	}()
 	return func() {

@@ -80,7 +80,8 @@ func TestChat_MentionDMAndReplyStream(t *testing.T) {
 	h := startBot(t, nil)
 	answer := strings.Repeat("streamed words, ", 30)
 	h.ai.SetResponder(func(openai.ChatCompletionRequest) openaitest.Reply {
-		return openaitest.Reply{Text: answer, ChunkSize: 12, ChunkDelay: 10 * time.Millisecond}
+		// The model thinks for a while (so "typing…" shows), then streams.
+		return openaitest.Reply{Text: answer, ChunkSize: 12, ChunkDelay: 10 * time.Millisecond, Delay: 600 * time.Millisecond}
 	})
 	q := mention(h.fake, "101", "900", "tell me")
 	r := waitReply(t, h.fake, q, strings.TrimSpace(answer))
@@ -98,6 +99,25 @@ func TestChat_MentionDMAndReplyStream(t *testing.T) {
 		!strings.Contains(req.Messages[0].Content, "Current date and time:") {
 		t.Errorf("request = %+v", req)
 	}
+}
+
+// TestChat_QuickAnswerIsOneMessage: an answer complete before QuietStart
+// is posted once, with no "typing…" and no edits.
+func TestChat_QuickAnswerIsOneMessage(t *testing.T) {
+	h := startBot(t, func(c *bot.Config) { c.QuietStart = time.Minute })
+	h.ai.Enqueue(openaitest.Reply{Text: "a quick answer in a few chunks", ChunkSize: 5})
+	q := mention(h.fake, "101", "901", "quick one")
+	r := waitReply(t, h.fake, q, "a quick answer in a few chunks")
+	if n := len(h.fake.RequestsTo("POST", "/channels/901/messages")); n != 1 {
+		t.Errorf("%d posts, want 1", n)
+	}
+	if n := len(h.fake.RequestsTo("PATCH", "/messages/"+r.ID)); n != 0 {
+		t.Errorf("%d edits, want 0", n)
+	}
+	if n := len(h.fake.RequestsTo("POST", "/channels/901/typing")); n != 0 {
+		t.Errorf("%d typing calls, want 0", n)
+	}
+	noRefusals(t, h.fake)
 }
 
 func TestChat_LongAnswersSplitAndBecomeFiles(t *testing.T) {

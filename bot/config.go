@@ -52,6 +52,11 @@ type Config struct {
 	SystemPrompt string
 	// StreamEditInterval is the least time between edits of a streaming answer.
 	StreamEditInterval time.Duration
+	// QuietStart is how long an answer's start is held back: one complete
+	// by then is posted as one message, with no "typing…" and no edits; a
+	// slower one shows "typing…" from then, and its text once it comes.
+	// Not a setting (300 ms); tests change it.
+	QuietStart time.Duration
 	// MaxReplyMessages is how many messages an answer may take before it is
 	// sent as a file.
 	MaxReplyMessages int
@@ -206,6 +211,7 @@ func LoadConfig(env Lookup) (Config, error) {
 		HistoryTokens:      r.intRange("HISTORY_TOKENS", 8000, 500, 2_000_000),
 		SystemPrompt:       r.str("SYSTEM_PROMPT", DefaultSystemPrompt),
 		StreamEditInterval: r.duration("STREAM_EDIT_INTERVAL", time.Second, 200*time.Millisecond, time.Minute),
+		QuietStart:         300 * time.Millisecond,
 		MaxReplyMessages:   r.intRange("MAX_REPLY_MESSAGES", 5, 1, 10),
 		ImageContext:       time.Duration(r.intRange("IMAGE_CONTEXT_HOURS", 24, 0, 24*365)) * time.Hour,
 		SweepInterval:      r.duration("SWEEP_INTERVAL", 10*time.Minute, time.Second, 24*time.Hour),

@@ -242,6 +242,11 @@ func TestRecovery_InterruptedAnswersFinished(t *testing.T) {
 	queued := f.PostAsBot("dm6602", "⏳ I'm still answering your previous message; I'll answer this one right after.")
 	stored := f.PostAsBot("dm6603", "the begin ▌")
 	p1, p2 := f.PostAsBot("dm6604", "part one"), f.PostAsBot("dm6604", "part two ▌")
+	// Stopped between posting an answer's first message and recording it:
+	// the record made before the post names the question.
+	older := f.PostAsBot("dm6606", "an older message ▌")
+	question := f.PostAsBot("dm6606", "the question")
+	unrecorded := f.PostAsBot("dm6606", "posted just before the stop ▌")
 	db, err := bot.OpenStore(h.dataDir, false)
 	if err != nil {
 		t.Fatal(err)
@@ -252,6 +257,7 @@ func TestRecovery_InterruptedAnswersFinished(t *testing.T) {
 		{ID: stored.ID, UserID: "6603", ChannelID: "dm6603", Messages: []string{stored.ID}},
 		{ID: p1.ID, UserID: "6604", ChannelID: "dm6604", Messages: []string{p1.ID, p2.ID}},
 		{ID: gone.ID, UserID: "6605", ChannelID: "dm6605", Messages: []string{gone.ID}},
+		{ID: "after/" + question.ID, UserID: "6606", ChannelID: "dm6606", After: question.ID},
 	} {
 		if err := db.SetInflight(r); err != nil {
 			t.Fatal(err)
@@ -264,11 +270,14 @@ func TestRecovery_InterruptedAnswersFinished(t *testing.T) {
 	db.Close()
 	h.run(t)
 	want := map[string]string{
-		partial.ID: "half an answer\n\n⚠️ *Interrupted: the bot restarted. Please ask again.*",
-		queued.ID:  "⚠️ *Interrupted: the bot restarted. Please ask again.*",
-		stored.ID:  "the beginning, the middle and the end.",
-		p1.ID:      "part one",
-		p2.ID:      "part two\n\n⚠️ *Interrupted: the bot restarted. Please ask again.*",
+		partial.ID:    "half an answer\n\n⚠️ *Interrupted: the bot restarted. Please ask again.*",
+		queued.ID:     "⚠️ *Interrupted: the bot restarted. Please ask again.*",
+		stored.ID:     "the beginning, the middle and the end.",
+		p1.ID:         "part one",
+		p2.ID:         "part two\n\n⚠️ *Interrupted: the bot restarted. Please ask again.*",
+		unrecorded.ID: "posted just before the stop\n\n⚠️ *Interrupted: the bot restarted. Please ask again.*",
+		older.ID:      "an older message ▌", // before the question: not this record's
+		question.ID:   "the question",
 	}
 	if !f.WaitFor(10*time.Second, func() bool {
 		for id, w := range want {

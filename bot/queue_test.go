@@ -16,19 +16,20 @@ import (
 func TestQueue_NoStillAnsweringAfterTheModelFinished(t *testing.T) {
 	h := startBot(t, func(c *bot.Config) { c.RateCount = 0 })
 	const u = "555000555000801"
-	release, held := h.fake.Hold("PATCH", "/channels/dm"+u+"/messages/", 1)
+	// A quick answer's final text is its one post (see QuietStart).
+	release, held := h.fake.Hold("POST", "/channels/dm"+u+"/messages", 1)
 	q1 := h.dm(u, "first")
 	select {
-	case <-held: // the reply's final edit is waiting on Discord
+	case <-held: // the reply's final text is waiting on Discord
 	case <-time.After(20 * time.Second):
-		t.Fatalf("no edit of the reply was made; last calls: %s", lastCalls(h.fake, 5))
+		t.Fatalf("the reply was not posted; last calls: %s", lastCalls(h.fake, 5))
 	}
 	q2 := h.dm(u, "second")
 	// The second answer waits for the first to be shown; nothing is posted
-	// for it meanwhile.
+	// for it meanwhile (and no notice: the first is only being shown).
 	time.Sleep(300 * time.Millisecond)
 	if r, ok := replyTo(h.fake, q2); ok {
-		t.Errorf("while the first answer's final edit was under way, the second message got %q", r.Content)
+		t.Errorf("while the first answer's final text was under way, the second message got %q", r.Content)
 	}
 	release()
 	waitFinalReply(t, h, q1, "echo: first")

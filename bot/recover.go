@@ -39,6 +39,9 @@ func (b *Bot) recoverInterrupted(ctx context.Context, recs []store.Inflight) {
 // finishInterrupted finishes one interrupted answer.
 func (b *Bot) finishInterrupted(rec store.Inflight) error {
 	if len(rec.Messages) == 0 {
+		if rec.After != "" {
+			return b.finishUnposted(rec)
+		}
 		return nil
 	}
 	if hist, err := b.db.History(rec.UserID, 20); err == nil {
@@ -72,6 +75,35 @@ func (b *Bot) finishInterrupted(rec store.Inflight) error {
 		}
 		err = b.edit(func() *discordgo.MessageEdit {
 			e := discordgo.NewMessageEdit(rec.ChannelID, id).SetContent(content)
+			e.AllowedMentions = noMentions()
+			return e
+		}, true)
+		if err != nil && !errors.Is(err, errMessageGone) {
+			return err
+		}
+	}
+	return nil
+}
+
+// finishUnposted finishes an answer recorded before its first message was
+// posted: the bot's messages after the question that still show the
+// cursor get the interrupted note instead (whichever answer they were).
+func (b *Bot) finishUnposted(rec store.Inflight) error {
+	msgs, err := b.dg.ChannelMessages(rec.ChannelID, 50, "", rec.After, "")
+	var re *discordgo.RESTError
+	if errors.As(err, &re) && re.Response != nil && (re.Response.StatusCode == 404 || re.Response.StatusCode == 403) {
+		return nil // the channel is gone or closed to the bot: nothing to fix
+	}
+	if err != nil {
+		return err
+	}
+	for _, m := range msgs {
+		if m.Author == nil || m.Author.ID != b.botUserID() || !strings.HasSuffix(m.Content, cursor) {
+			continue
+		}
+		content := withNote(strings.TrimSuffix(m.Content, cursor), interruptedNote)
+		err := b.edit(func() *discordgo.MessageEdit {
+			e := discordgo.NewMessageEdit(rec.ChannelID, m.ID).SetContent(content)
 			e.AllowedMentions = noMentions()
 			return e
 		}, true)

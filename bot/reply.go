@@ -35,6 +35,7 @@ type replier struct {
 	maxMsgs   int
 
 	sent      []sentPart // messages shown so far, in order
+	begun     time.Time  // when the answer was started
 	tracked   string     // key of the answer's in-flight record, if any
 	lastFlush time.Time
 	limited   time.Time // last Discord rate limit seen when the interval was adjusted
@@ -55,7 +56,7 @@ type replier struct {
 // response (ephemeral when the response was).
 func (b *Bot) newInteractionReplier(i *discordgo.Interaction, userID string, ephemeral bool) *replier {
 	return &replier{b: b, channelID: i.ChannelID, userID: userID, inter: i, ephemeral: ephemeral,
-		interval: b.cfg.StreamEditInterval, maxMsgs: b.cfg.MaxReplyMessages}
+		interval: b.cfg.StreamEditInterval, maxMsgs: b.cfg.MaxReplyMessages, begun: time.Now()}
 }
 
 // post posts a new part of the answer: in the channel, or as the
@@ -140,7 +141,7 @@ type sentPart struct {
 // the answer is written into it.
 func (b *Bot) newReplier(channelID string, ref *discordgo.MessageReference, userID, placeholderID string) *replier {
 	r := &replier{b: b, channelID: channelID, ref: ref, userID: userID,
-		interval: b.cfg.StreamEditInterval, maxMsgs: b.cfg.MaxReplyMessages}
+		interval: b.cfg.StreamEditInterval, maxMsgs: b.cfg.MaxReplyMessages, begun: time.Now()}
 	if placeholderID != "" {
 		r.sent = []sentPart{{id: placeholderID}}
 		r.tracked = placeholderID // recorded when the notice was posted
@@ -169,6 +170,23 @@ func (r *replier) track() {
 	r.tracked = ids[0]
 }
 
+// trackAhead records the answer before its first message is posted
+// (then track replaces the record), so a stop between the post and its
+// record still leaves a record: the next start finds the message after
+// the question.
+func (r *replier) trackAhead() {
+	if r.tracked != "" || r.inter != nil || r.ref == nil || r.ref.MessageID == "" {
+		return
+	}
+	id := "after/" + r.ref.MessageID
+	err := r.b.db.SetInflight(store.Inflight{ID: id, UserID: r.userID, ChannelID: r.channelID, After: r.ref.MessageID, Started: time.Now().UTC()})
+	if err != nil {
+		r.b.log.Warn("record answer in flight", "user_id", r.userID, "err", err)
+		return
+	}
+	r.tracked = id
+}
+
 // untrack forgets the in-flight record once the final text landed.
 func (r *replier) untrack() {
 	if r.tracked == "" {
@@ -180,13 +198,20 @@ func (r *replier) untrack() {
 	r.tracked = ""
 }
 
-// due reports whether enough time has passed for another streaming edit.
+// due reports whether enough time has passed for another streaming edit
+// (or, before anything is shown, for the first message).
 func (r *replier) due() bool {
+	if len(r.sent) == 0 {
+		// QuietStart: an answer complete by then goes out as one message
+		// (fewer Discord calls and rate limits); a longer one starts
+		// showing then, a moment after its first words.
+		return time.Since(r.begun) >= r.b.cfg.QuietStart
+	}
 	if last := r.b.rateLimits.last(r.channelID); last.After(r.limited) {
 		r.limited = last
 		r.interval = min(r.interval*2, maxEditInterval)
 	}
-	return len(r.sent) == 0 || time.Since(r.lastFlush) >= r.interval
+	return time.Since(r.lastFlush) >= r.interval
 }
 
 // show brings the messages in line with text while it streams. While
@@ -326,6 +351,9 @@ func (r *replier) apply(parts []string, comps []discordgo.MessageComponent, fina
 			r.sent[i] = sentPart{id: m.ID, content: p}
 			r.track()
 			continue
+		}
+		if !final && i == 0 {
+			r.trackAhead()
 		}
 		m, err := r.post(r.part(i, p, last, comps))
 		if err != nil {

@@ -44,7 +44,8 @@ func newNonce() string {
 	return string(b)
 }
 
-// send posts a message. A send that failed in a way that may have posted
+// send posts a message and returns its ID and channel (the rest of the
+// returned message is not filled in). A send that failed in a way that may have posted
 // it (5xx, network, unreadable answer) is repeated with the same nonce, so
 // it is posted once.
 func (b *Bot) send(channelID string, ms *discordgo.MessageSend) (*discordgo.Message, error) {
@@ -73,10 +74,17 @@ func (b *Bot) send(channelID string, ms *discordgo.MessageSend) (*discordgo.Mess
 		if err != nil {
 			return err
 		}
-		m = nil
-		if err := json.Unmarshal(resp, &m); err != nil || m == nil || m.ID == "" {
+		// Only the new message's ID and channel are needed: decoding the
+		// whole message Discord sends back costs more than the rest of
+		// the send.
+		var got struct {
+			ID        string `json:"id"`
+			ChannelID string `json:"channel_id"`
+		}
+		if err := json.Unmarshal(resp, &got); err != nil || got.ID == "" {
 			return fmt.Errorf("%w: unreadable answer to a send", discordgo.ErrJSONUnmarshal)
 		}
+		m = &discordgo.Message{ID: got.ID, ChannelID: got.ChannelID}
 		return nil
 	})
 	if err != nil {

@@ -23,6 +23,11 @@ type Inflight struct {
 	Messages  []string `json:"messages"`
 	// Started is when the answer began, in UTC.
 	Started time.Time `json:"started"`
+	// After, on a record made before the answer's first message was
+	// posted (ID is then "after/" and the question's ID, and Messages is
+	// empty), is the question's message ID: the answer is among the
+	// bot's messages after it in the channel.
+	After string `json:"after,omitempty"`
 }
 
 // SetInflight records (or updates) an answer being written. Like the

@@ -149,7 +149,7 @@ func New(cfg Config, db *store.DB, log *slog.Logger) *Client {
 		Proxy:                 http.ProxyFromEnvironment,
 		ResponseHeaderTimeout: 2 * time.Minute,
 		IdleConnTimeout:       90 * time.Second,
-		MaxIdleConnsPerHost:   8,
+		MaxIdleConnsPerHost:   16, // as many as answers may stream at once, and then some
 	}}}
 	oc := openai.DefaultConfig(cfg.APIKey)
 	oc.BaseURL = cfg.BaseURL

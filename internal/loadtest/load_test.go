@@ -8,7 +8,9 @@
 //	LOADTEST=1 go test ./internal/loadtest -run TestWholeProcess -v -timeout 30m
 //
 // (LOADTEST_PAIRS sets the number of alternating pairs, default 3.) Peak
-// RSS comes from /usr/bin/time -v; boot RSS and CPU from /proc.
+// RSS comes from /usr/bin/time -v; boot RSS (with its anonymous and
+// file-backed parts) and CPU from /proc; the Discord calls each message
+// cost from the fake's log.
 package loadtest
 
 import (
@@ -42,10 +44,13 @@ const (
 type result struct {
 	bootRSS, peakRSS float64 // MiB
 	cpuPerMsg        float64 // ms of the bot's CPU per message, boot excluded
-	p50, p99         time.Duration
+	p50, p99, max    time.Duration
 	perSecond        float64
 	notices          int
 	binaryMiB        float64
+	bootSplit        string  // boot RSS as anonymous and file-backed pages
+	calls            float64 // Discord REST calls per message
+	callKinds        string  // those calls by method and route
 }
 
 func build(t *testing.T, pkg, out string) string {
@@ -80,8 +85,8 @@ func TestWholeProcess(t *testing.T) {
 		for _, name := range order {
 			r := runOnce(t, bins[name])
 			got[name] = append(got[name], r)
-			t.Logf("pair %d %-12s boot %.1f MiB, peak %.1f MiB, CPU %.2f ms/msg, p50 %v, p99 %v, %.0f msg/s, %d notices",
-				p+1, name, r.bootRSS, r.peakRSS, r.cpuPerMsg, r.p50.Round(time.Millisecond), r.p99.Round(time.Millisecond), r.perSecond, r.notices)
+			t.Logf("pair %d %-12s boot %.1f MiB (%s), peak %.1f MiB, CPU %.2f ms/msg, p50 %v, p99 %v, max %v, %.0f msg/s, %d notices, Discord calls/msg %s",
+				p+1, name, r.bootRSS, r.bootSplit, r.peakRSS, r.cpuPerMsg, r.p50.Round(time.Millisecond), r.p99.Round(time.Millisecond), r.max.Round(time.Millisecond), r.perSecond, r.notices, r.callKinds)
 		}
 	}
 	var sb strings.Builder
@@ -102,6 +107,7 @@ func TestWholeProcess(t *testing.T) {
 	row("event to final answer p99 (ms)", func(r result) float64 { return float64(r.p99) / 1e6 }, "%.0f")
 	row("messages per second", func(r result) float64 { return r.perSecond }, "%.0f")
 	row("'still answering' notices", func(r result) float64 { return float64(r.notices) }, "%.0f")
+	row("Discord REST calls per message", func(r result) float64 { return r.calls }, "%.2f")
 	t.Log(sb.String())
 }
 
@@ -146,6 +152,7 @@ func runOnce(t *testing.T, bin string) result {
 	botPID := childOf(t, cmd.Process.Pid)
 	time.Sleep(500 * time.Millisecond) // let start-up work settle
 	r.bootRSS = rssMiB(botPID)
+	r.bootSplit = rssSplit(botPID)
 	cpu0 := cpuTicks(botPID)
 
 	var mu sync.Mutex
@@ -193,6 +200,7 @@ func runOnce(t *testing.T, bin string) result {
 			}
 		}
 	}
+	r.calls, r.callKinds = callsPerMessage(fake.Requests(), users*perUser)
 	_ = syscall.Kill(botPID, syscall.SIGTERM)
 	select {
 	case <-done:
@@ -217,10 +225,37 @@ func runOnce(t *testing.T, bin string) result {
 		t.Fatal("nothing answered")
 	}
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
-	r.p50, r.p99 = lat[n/2], lat[min(n-1, n*99/100)]
+	r.p50, r.p99, r.max = lat[n/2], lat[min(n-1, n*99/100)], lat[n-1]
 	r.perSecond = float64(n) / elapsed.Seconds()
 	r.cpuPerMsg = float64(cpu1-cpu0) * 10 / float64(n) // ticks are 10 ms
 	return r
+}
+
+// callsPerMessage counts the workload's REST calls (those made to its
+// channels) per message, and names them by method and route.
+func callsPerMessage(reqs []discordtest.Request, msgs int) (float64, string) {
+	kinds := map[string]int{}
+	n := 0
+	for _, q := range reqs {
+		const marker = "/channels/8000000000" // the workload's channels
+		i := strings.Index(q.Path, marker)
+		if i < 0 {
+			continue
+		}
+		rest := q.Path[i+len("/channels/"):]
+		_, route, _ := strings.Cut(rest, "/")
+		if j := strings.IndexByte(route, '/'); j >= 0 { // messages/ID
+			route = route[:j] + "/ID"
+		}
+		kinds[q.Method+" "+route]++
+		n++
+	}
+	names := make([]string, 0, len(kinds))
+	for k, v := range kinds {
+		names = append(names, fmt.Sprintf("%s %.2f", k, float64(v)/float64(msgs)))
+	}
+	sort.Strings(names)
+	return float64(n) / float64(msgs), fmt.Sprintf("%.2f (%s)", float64(n)/float64(msgs), strings.Join(names, ", "))
 }
 
 type lockedWriter struct {
@@ -262,6 +297,24 @@ func rssMiB(pid int) float64 {
 		}
 	}
 	return 0
+}
+
+// rssSplit names the anonymous and file-backed parts of pid's RSS.
+func rssSplit(pid int) string {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return ""
+	}
+	var parts []string
+	for _, line := range strings.Split(string(b), "\n") {
+		for _, k := range []string{"RssAnon", "RssFile"} {
+			if v, ok := strings.CutPrefix(line, k+":"); ok {
+				kb, _ := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 64)
+				parts = append(parts, fmt.Sprintf("%s %.1f", strings.TrimPrefix(k, "Rss"), kb/1024))
+			}
+		}
+	}
+	return strings.Join(parts, ", ")
 }
 
 // cpuTicks is the process's user+system time in clock ticks (1/100 s).
