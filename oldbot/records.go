@@ -7,8 +7,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"go.mongodb.org/mongo-driver/v2/bson"
 )
 
 // Dump is what a mongodump of the old bot holds, per user.
@@ -111,8 +109,8 @@ func Read(dir string, loc *time.Location) (*Dump, error) {
 		seen := 0
 		n, err := readDocs(p, func(doc []byte) error {
 			seen++
-			raw := bson.Raw(doc)
-			if err := raw.Validate(); err != nil {
+			raw := bsonDoc(doc)
+			if err := raw.validate(); err != nil {
 				return fmt.Errorf("not valid BSON: %w", err)
 			}
 			d.decode(c, seen, raw, loc)
@@ -128,8 +126,8 @@ func Read(dir string, loc *time.Location) (*Dump, error) {
 
 // user returns the record for the document's user_id, or nil (with a
 // problem noted) when it is not a Discord ID.
-func (d *Dump) user(coll string, n int, raw bson.Raw) *User {
-	id, ok := snowflake(raw.Lookup("user_id"))
+func (d *Dump) user(coll string, n int, raw bsonDoc) *User {
+	id, ok := snowflake(raw.lookup("user_id"))
 	if !ok {
 		d.Problems = append(d.Problems, fmt.Sprintf("%s document %d: user_id is not a Discord user ID; skipped", coll, n))
 		return nil
@@ -142,9 +140,9 @@ func (d *Dump) user(coll string, n int, raw bson.Raw) *User {
 	return u
 }
 
-func (d *Dump) decode(coll string, n int, raw bson.Raw, loc *time.Location) {
+func (d *Dump) decode(coll string, n int, raw bsonDoc, loc *time.Location) {
 	if coll == "whitelist" {
-		if id, ok := snowflake(raw.Lookup("user_id")); ok {
+		if id, ok := snowflake(raw.lookup("user_id")); ok {
 			d.Whitelist = append(d.Whitelist, id)
 		}
 		return
@@ -157,92 +155,92 @@ func (d *Dump) decode(coll string, n int, raw bson.Raw, loc *time.Location) {
 	case "user_histories":
 		d.history(u, n, raw)
 	case "user_models":
-		if m, ok := raw.Lookup("model").StringValueOK(); ok {
+		if m, ok := raw.lookup("model").str(); ok {
 			u.Model = strings.TrimSpace(m)
 		}
 	case "user_preferences":
-		els, _ := raw.Elements()
+		els := raw.elements()
 		for _, e := range els {
-			if k := e.Key(); k != "_id" && k != "user_id" {
+			if k := e.Key; k != "_id" && k != "user_id" {
 				u.Preferences = append(u.Preferences, k)
 			}
 		}
 	case "blacklist":
 		u.Blacklisted = true
 	case "user_token_stats":
-		models, ok := raw.Lookup("models").DocumentOK()
+		models, ok := raw.lookup("models").document()
 		if !ok {
 			return
 		}
-		els, _ := models.Elements()
+		els := models.elements()
 		for _, e := range els {
-			m, ok := e.Value().DocumentOK()
+			m, ok := e.Value.document()
 			if !ok {
 				continue
 			}
-			u.Stats = append(u.Stats, Stat{Model: unescapeModel(e.Key()), InputTokens: count(m.Lookup("input_tokens")),
-				OutputTokens: count(m.Lookup("output_tokens")), Requests: count(m.Lookup("requests")), CostUSD: money(m.Lookup("cost"))})
+			u.Stats = append(u.Stats, Stat{Model: unescapeModel(e.Key), InputTokens: count(m.lookup("input_tokens")),
+				OutputTokens: count(m.lookup("output_tokens")), Requests: count(m.lookup("requests")), CostUSD: money(m.lookup("cost"))})
 		}
 	case "token_usage":
-		at, ok := when(raw.Lookup("timestamp"), loc)
-		model, _ := raw.Lookup("model").StringValueOK()
+		at, ok := when(raw.lookup("timestamp"), loc)
+		model, _ := raw.lookup("model").str()
 		if !ok || model == "" {
 			d.Problems = append(d.Problems, fmt.Sprintf("token_usage document %d: no model or timestamp; skipped", n))
 			return
 		}
-		u.Calls = append(u.Calls, Call{Model: model, InputTokens: count(raw.Lookup("input_tokens")),
-			OutputTokens: count(raw.Lookup("output_tokens")), CostUSD: money(raw.Lookup("cost")), At: at})
+		u.Calls = append(u.Calls, Call{Model: model, InputTokens: count(raw.lookup("input_tokens")),
+			OutputTokens: count(raw.lookup("output_tokens")), CostUSD: money(raw.lookup("cost")), At: at})
 	case "user_files":
 		d.file(u, n, raw, loc)
 	case "reminders":
-		if sent, _ := raw.Lookup("sent").BooleanOK(); sent {
+		if sent, _ := raw.lookup("sent").boolean(); sent {
 			return
 		}
-		text, _ := raw.Lookup("content").StringValueOK()
-		due, ok := when(raw.Lookup("remind_at"), loc)
+		text, _ := raw.lookup("content").str()
+		due, ok := when(raw.lookup("remind_at"), loc)
 		if !ok || strings.TrimSpace(text) == "" {
 			d.Problems = append(d.Problems, fmt.Sprintf("reminders document %d: no text or time; skipped", n))
 			return
 		}
-		created, _ := when(raw.Lookup("created_at"), loc)
+		created, _ := when(raw.lookup("created_at"), loc)
 		u.Reminders = append(u.Reminders, Reminder{OldID: docID(raw, n), Text: text, Due: due, Created: created})
 	}
 }
 
 // history reads user_histories: history is a list of chat messages whose
 // content is a string or a list of text and image_url parts.
-func (d *Dump) history(u *User, n int, raw bson.Raw) {
-	arr, ok := raw.Lookup("history").ArrayOK()
+func (d *Dump) history(u *User, n int, raw bsonDoc) {
+	arr, ok := raw.lookup("history").array()
 	if !ok {
 		d.Problems = append(d.Problems, fmt.Sprintf("user_histories document %d: no history list; skipped", n))
 		return
 	}
-	vals, _ := arr.Values()
+	vals := arr.values()
 	for _, v := range vals {
-		m, ok := v.DocumentOK()
+		m, ok := v.document()
 		if !ok {
 			u.HistoryDropped++
 			continue
 		}
-		role, _ := m.Lookup("role").StringValueOK()
+		role, _ := m.lookup("role").str()
 		if role != "user" && role != "assistant" {
 			u.HistoryDropped++
 			continue
 		}
 		var text []string
-		content := m.Lookup("content")
-		if s, ok := content.StringValueOK(); ok {
+		content := m.lookup("content")
+		if s, ok := content.str(); ok {
 			text = append(text, s)
-		} else if parts, ok := content.ArrayOK(); ok {
-			pv, _ := parts.Values()
+		} else if parts, ok := content.array(); ok {
+			pv := parts.values()
 			for _, p := range pv {
-				part, ok := p.DocumentOK()
+				part, ok := p.document()
 				if !ok {
 					continue
 				}
-				switch t, _ := part.Lookup("type").StringValueOK(); t {
+				switch t, _ := part.lookup("type").str(); t {
 				case "text":
-					if s, ok := part.Lookup("text").StringValueOK(); ok {
+					if s, ok := part.lookup("text").str(); ok {
 						text = append(text, s)
 					}
 				case "image_url":
@@ -261,10 +259,10 @@ func (d *Dump) history(u *User, n int, raw bson.Raw) {
 }
 
 // file reads user_files, written by the old code interpreter.
-func (d *Dump) file(u *User, n int, raw bson.Raw, loc *time.Location) {
-	id, _ := raw.Lookup("file_id").StringValueOK()
-	name, _ := raw.Lookup("filename").StringValueOK()
-	p, _ := raw.Lookup("file_path").StringValueOK()
+func (d *Dump) file(u *User, n int, raw bsonDoc, loc *time.Location) {
+	id, _ := raw.lookup("file_id").str()
+	name, _ := raw.lookup("filename").str()
+	p, _ := raw.lookup("file_path").str()
 	// Only the last element of the recorded path is used, so a forged
 	// path cannot reach outside the folder the owner names.
 	base := path.Base(strings.ReplaceAll(p, "\\", "/"))
@@ -272,9 +270,9 @@ func (d *Dump) file(u *User, n int, raw bson.Raw, loc *time.Location) {
 		d.Problems = append(d.Problems, fmt.Sprintf("user_files document %d: no file_id or file_path; skipped", n))
 		return
 	}
-	f := File{OldID: id, Name: name, Base: base, Size: count(raw.Lookup("file_size"))}
-	f.Uploaded, _ = when(raw.Lookup("uploaded_at"), loc)
-	f.Expires, _ = when(raw.Lookup("expires_at"), loc)
+	f := File{OldID: id, Name: name, Base: base, Size: count(raw.lookup("file_size"))}
+	f.Uploaded, _ = when(raw.lookup("uploaded_at"), loc)
+	f.Expires, _ = when(raw.lookup("expires_at"), loc)
 	if f.Name == "" {
 		f.Name = base
 	}
@@ -282,19 +280,21 @@ func (d *Dump) file(u *User, n int, raw bson.Raw, loc *time.Location) {
 }
 
 // snowflake reads a user ID stored as a number (Python int) or a string.
-func snowflake(v bson.RawValue) (string, bool) {
+func snowflake(v bsonValue) (string, bool) {
 	var s string
 	switch v.Type {
-	case bson.TypeInt64, bson.TypeInt32:
-		s = strconv.FormatInt(v.AsInt64(), 10)
-	case bson.TypeDouble:
-		f := v.Double()
+	case bsonInt64, bsonInt32:
+		n, _ := v.asInt64()
+		s = strconv.FormatInt(n, 10)
+	case bsonDouble:
+		f := v.float()
 		if f != math.Trunc(f) || f <= 0 || f > 1<<62 {
 			return "", false
 		}
 		s = strconv.FormatInt(int64(f), 10)
-	case bson.TypeString:
-		s = strings.TrimSpace(v.StringValue())
+	case bsonString:
+		str, _ := v.str()
+		s = strings.TrimSpace(str)
 	default:
 		return "", false
 	}
@@ -310,19 +310,19 @@ func snowflake(v bson.RawValue) (string, bool) {
 }
 
 // count reads a token or request count; anything else is 0.
-func count(v bson.RawValue) int64 {
-	if n, ok := v.AsInt64OK(); ok && n > 0 {
+func count(v bsonValue) int64 {
+	if n, ok := v.asInt64(); ok && n > 0 {
 		return n
 	}
-	if f, ok := v.AsFloat64OK(); ok && f > 0 && f < 1e15 {
+	if f, ok := v.asFloat64(); ok && f > 0 && f < 1e15 {
 		return int64(f)
 	}
 	return 0
 }
 
 // money reads a cost in dollars; negative, NaN or absurd values are 0.
-func money(v bson.RawValue) float64 {
-	f, ok := v.AsFloat64OK()
+func money(v bsonValue) float64 {
+	f, ok := v.asFloat64()
 	if !ok || math.IsNaN(f) || f <= 0 || f > 1e6 {
 		return 0
 	}
@@ -333,12 +333,12 @@ func money(v bson.RawValue) float64 {
 var isoLayouts = []string{"2006-01-02T15:04:05.999999999Z07:00", "2006-01-02T15:04:05.999999999", "2006-01-02 15:04:05.999999999"}
 
 // when reads a BSON date (UTC) or an ISO string (naive ones in loc).
-func when(v bson.RawValue, loc *time.Location) (time.Time, bool) {
-	switch v.Type {
-	case bson.TypeDateTime:
-		return v.Time().UTC(), true
-	case bson.TypeString:
-		s := strings.TrimSpace(v.StringValue())
+func when(v bsonValue, loc *time.Location) (time.Time, bool) {
+	if t, ok := v.time(); ok {
+		return t, true
+	}
+	if str, ok := v.str(); ok {
+		s := strings.TrimSpace(str)
 		for _, l := range isoLayouts {
 			if t, err := time.ParseInLocation(l, s, loc); err == nil {
 				return t.UTC(), true
@@ -349,9 +349,9 @@ func when(v bson.RawValue, loc *time.Location) (time.Time, bool) {
 }
 
 // docID is the document's _id as text, or its position.
-func docID(raw bson.Raw, n int) string {
-	if oid, ok := raw.Lookup("_id").ObjectIDOK(); ok {
-		return oid.Hex()
+func docID(raw bsonDoc, n int) string {
+	if oid, ok := raw.lookup("_id").objectIDHex(); ok {
+		return oid
 	}
 	return "n" + strconv.Itoa(n)
 }

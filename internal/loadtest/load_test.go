@@ -7,7 +7,9 @@
 //
 //	LOADTEST=1 go test ./internal/loadtest -run TestWholeProcess -v -timeout 30m
 //
-// (LOADTEST_PAIRS sets the number of alternating pairs, default 3.) Peak
+// (LOADTEST_PAIRS sets the number of alternating pairs, default 3;
+// LOADTEST_BOT_ENV adds variables to both bots' environment, such as
+// "GOGC=50 GODEBUG=gctrace=1"; LOADTEST_VERBOSE=1 prints their output.) Peak
 // RSS comes from /usr/bin/time -v; boot RSS (with its anonymous and
 // file-backed parts) and CPU from /proc; the Discord calls each message
 // cost from the fake's log.
@@ -49,6 +51,7 @@ type result struct {
 	notices          int
 	binaryMiB        float64
 	bootSplit        string  // boot RSS as anonymous and file-backed pages
+	peakSplit        string  // the highest of each, sampled under load
 	calls            float64 // Discord REST calls per message
 	callKinds        string  // those calls by method and route
 }
@@ -85,8 +88,8 @@ func TestWholeProcess(t *testing.T) {
 		for _, name := range order {
 			r := runOnce(t, bins[name])
 			got[name] = append(got[name], r)
-			t.Logf("pair %d %-12s boot %.1f MiB (%s), peak %.1f MiB, CPU %.2f ms/msg, p50 %v, p99 %v, max %v, %.0f msg/s, %d notices, Discord calls/msg %s",
-				p+1, name, r.bootRSS, r.bootSplit, r.peakRSS, r.cpuPerMsg, r.p50.Round(time.Millisecond), r.p99.Round(time.Millisecond), r.max.Round(time.Millisecond), r.perSecond, r.notices, r.callKinds)
+			t.Logf("pair %d %-12s boot %.1f MiB (%s), peak %.1f MiB (%s), CPU %.2f ms/msg, p50 %v, p99 %v, max %v, %.0f msg/s, %d notices, Discord calls/msg %s",
+				p+1, name, r.bootRSS, r.bootSplit, r.peakRSS, r.peakSplit, r.cpuPerMsg, r.p50.Round(time.Millisecond), r.p99.Round(time.Millisecond), r.max.Round(time.Millisecond), r.perSecond, r.notices, r.callKinds)
 		}
 	}
 	var sb strings.Builder
@@ -134,6 +137,7 @@ func runOnce(t *testing.T, bin string) result {
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "DISCORD_TOKEN=" + fake.Token, "DISCORD_API_URL=" + fake.URL,
 		"OPENAI_API_KEY=" + openaitest.DefaultKey, "OPENAI_BASE_URL=" + ai.URL, "DATA_DIR=" + filepath.Join(cmd.Dir, "data"),
 		"DEFAULT_MODEL=gpt-4o-mini", "RATE_LIMIT=off", "LOG_LEVEL=warn", "TOOLS=none", "BACKUP_INTERVAL=0"}
+	cmd.Env = append(cmd.Env, strings.Fields(os.Getenv("LOADTEST_BOT_ENV"))...)
 	var out strings.Builder
 	var outMu sync.Mutex
 	cmd.Stdout = &lockedWriter{w: &out, mu: &outMu}
@@ -155,6 +159,23 @@ func runOnce(t *testing.T, bin string) result {
 	r.bootSplit = rssSplit(botPID)
 	cpu0 := cpuTicks(botPID)
 
+	// Sample the RSS's parts while the workload runs (the peak above is
+	// the kernel's; this says what it was made of).
+	sampled := make(chan string, 1)
+	stopSampling := make(chan struct{})
+	go func() {
+		var anon, file float64
+		for {
+			a, f := rssParts(botPID)
+			anon, file = max(anon, a), max(file, f)
+			select {
+			case <-stopSampling:
+				sampled <- fmt.Sprintf("Anon %.1f, File %.1f", anon, file)
+				return
+			case <-time.After(2 * time.Millisecond):
+			}
+		}
+	}()
 	var mu sync.Mutex
 	var lat []time.Duration
 	var wg sync.WaitGroup
@@ -200,6 +221,8 @@ func runOnce(t *testing.T, bin string) result {
 			}
 		}
 	}
+	close(stopSampling)
+	r.peakSplit = <-sampled
 	r.calls, r.callKinds = callsPerMessage(fake.Requests(), users*perUser)
 	_ = syscall.Kill(botPID, syscall.SIGTERM)
 	select {
@@ -215,7 +238,7 @@ func runOnce(t *testing.T, bin string) result {
 	if m == nil {
 		t.Fatalf("no peak RSS in:\n%s", text)
 	}
-	if t.Failed() {
+	if t.Failed() || os.Getenv("LOADTEST_VERBOSE") != "" {
 		t.Logf("output of %s:\n%s", filepath.Base(bin), text)
 	}
 	kb, _ := strconv.ParseFloat(m[1], 64)
@@ -299,22 +322,27 @@ func rssMiB(pid int) float64 {
 	return 0
 }
 
-// rssSplit names the anonymous and file-backed parts of pid's RSS.
-func rssSplit(pid int) string {
+// rssParts is pid's anonymous and file-backed RSS in MiB.
+func rssParts(pid int) (anon, file float64) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
-		return ""
+		return 0, 0
 	}
-	var parts []string
 	for _, line := range strings.Split(string(b), "\n") {
-		for _, k := range []string{"RssAnon", "RssFile"} {
-			if v, ok := strings.CutPrefix(line, k+":"); ok {
+		for k, p := range map[string]*float64{"RssAnon:": &anon, "RssFile:": &file} {
+			if v, ok := strings.CutPrefix(line, k); ok {
 				kb, _ := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 64)
-				parts = append(parts, fmt.Sprintf("%s %.1f", strings.TrimPrefix(k, "Rss"), kb/1024))
+				*p = kb / 1024
 			}
 		}
 	}
-	return strings.Join(parts, ", ")
+	return anon, file
+}
+
+// rssSplit names the anonymous and file-backed parts of pid's RSS.
+func rssSplit(pid int) string {
+	a, f := rssParts(pid)
+	return fmt.Sprintf("Anon %.1f, File %.1f", a, f)
 }
 
 // cpuTicks is the process's user+system time in clock ticks (1/100 s).
