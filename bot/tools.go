@@ -109,8 +109,8 @@ func (tc *toolCall) decode(v any) error {
 // tools are the tools offered on this call: those TOOLS allows, that
 // are available (images need an image model), with MAX_TOOL_ROUNDS > 0.
 func (b *Bot) tools() map[string]*tool {
-	if b.cfg.MaxToolRounds == 0 {
-		return nil
+	if b.cfg.MaxToolRounds == 0 || (b.cfg.Tools != nil && len(b.cfg.Tools) == 0) {
+		return nil // TOOLS=none: no definitions to build for each question
 	}
 	all := b.allTools()
 	out := map[string]*tool{}

@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"fmt"
 	"image"
-	"image/jpeg"
 	"image/png"
 	"runtime"
 	"strings"
@@ -19,31 +18,17 @@ import (
 	"github.com/discordgpt/discordgpt/bot/llm"
 	"github.com/discordgpt/discordgpt/bot/openaitest"
 	"github.com/discordgpt/discordgpt/internal/heappeak"
+	"github.com/discordgpt/discordgpt/internal/testimg"
 )
 
 // photo is a w×h JPEG with a gradient and, when noisy, per-pixel noise
 // (which keeps it large, like a real photo).
 func photo(t testing.TB, w, h int, noisy bool, quality int) []byte {
-	img := image.NewRGBA(image.Rect(0, 0, w, h))
-	seed := uint32(1)
-	for y := 0; y < h; y++ {
-		for x := 0; x < w; x++ {
-			n := uint8(0)
-			if noisy {
-				seed = seed*1664525 + 1013904223
-				n = uint8(seed >> 24)
-			}
-			img.Pix[(y*w+x)*4+0] = uint8(x*255/w) ^ n
-			img.Pix[(y*w+x)*4+1] = uint8(y*255/h) + n/2
-			img.Pix[(y*w+x)*4+2] = n
-			img.Pix[(y*w+x)*4+3] = 255
-		}
-	}
-	var buf bytes.Buffer
-	if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: quality}); err != nil {
+	b, err := testimg.Photo(w, h, noisy, quality)
+	if err != nil {
 		t.Fatal(err)
 	}
-	return buf.Bytes()
+	return b
 }
 
 // sentImages decodes the images of the last chat request.

@@ -5,11 +5,14 @@
 // (a model with no delay). Runs alternate between the two bots; the
 // medians are printed. It is skipped unless LOADTEST is set:
 //
-//	LOADTEST=1 go test ./internal/loadtest -run TestWholeProcess -v -timeout 30m
+//	LOADTEST=1 go test -count=1 ./internal/loadtest -run TestWholeProcess -v -timeout 30m
 //
-// (LOADTEST_PAIRS sets the number of alternating pairs, default 3;
+// TestWholeProcess_Photos, in the same run, is the photo storm: 20 phone
+// photos at once, peak RSS within 150 MiB.
+//
+// LOADTEST_PAIRS sets the number of alternating pairs (default 3);
 // LOADTEST_BOT_ENV adds variables to both bots' environment, such as
-// "GOGC=50 GODEBUG=gctrace=1"; LOADTEST_VERBOSE=1 prints their output.) Peak
+// "GOGC=50 GODEBUG=gctrace=1"; LOADTEST_VERBOSE=1 prints their output. Peak
 // RSS comes from /usr/bin/time -v; boot RSS (with its anonymous and
 // file-backed parts) and CPU from /proc; the Discord calls each message
 // cost from the fake's log.
@@ -123,37 +126,80 @@ func median(rs []result, f func(result) float64) float64 {
 	return v[len(v)/2]
 }
 
-// runOnce starts bin under /usr/bin/time, waits for it to connect, runs
-// the workload, stops it and reads its figures.
+// proc is a bot running under /usr/bin/time against its own fakes.
+type proc struct {
+	fake   *discordtest.Server
+	ai     *openaitest.Server
+	cmd    *exec.Cmd
+	done   chan error
+	pid    int // the bot's, not time's
+	out    strings.Builder
+	outMu  sync.Mutex
+	binary string
+}
+
+// launch starts bin with the harness's environment and env added, and
+// waits until it is connected.
+func launch(t *testing.T, bin string, env ...string) *proc {
+	p := &proc{fake: discordtest.New(t), ai: openaitest.New(t), done: make(chan error, 1), binary: bin}
+	cmd := exec.Command("/usr/bin/time", "-v", bin)
+	cmd.Dir = t.TempDir()
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "DISCORD_TOKEN=" + p.fake.Token, "DISCORD_API_URL=" + p.fake.URL,
+		"OPENAI_API_KEY=" + openaitest.DefaultKey, "OPENAI_BASE_URL=" + p.ai.URL, "DATA_DIR=" + filepath.Join(cmd.Dir, "data"),
+		"DEFAULT_MODEL=gpt-4o-mini", "RATE_LIMIT=off", "LOG_LEVEL=warn", "TOOLS=none", "BACKUP_INTERVAL=0"}
+	cmd.Env = append(cmd.Env, env...)
+	cmd.Env = append(cmd.Env, strings.Fields(os.Getenv("LOADTEST_BOT_ENV"))...)
+	cmd.Stdout = &lockedWriter{w: &p.out, mu: &p.outMu}
+	cmd.Stderr = cmd.Stdout
+	p.cmd = cmd
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { p.done <- cmd.Wait() }()
+	if !p.fake.WaitConnected(60 * time.Second) {
+		_ = cmd.Process.Kill()
+		t.Fatalf("%s never connected:\n%s", bin, p.output())
+	}
+	p.pid = childOf(t, cmd.Process.Pid)
+	return p
+}
+
+func (p *proc) output() string {
+	p.outMu.Lock()
+	defer p.outMu.Unlock()
+	return p.out.String()
+}
+
+// stop ends the bot with SIGTERM and returns its peak RSS in MiB, as
+// /usr/bin/time saw it.
+func (p *proc) stop(t *testing.T) float64 {
+	_ = syscall.Kill(p.pid, syscall.SIGTERM)
+	select {
+	case <-p.done:
+	case <-time.After(30 * time.Second):
+		_ = p.cmd.Process.Kill()
+		t.Fatal("bot did not stop")
+	}
+	text := p.output()
+	if t.Failed() || os.Getenv("LOADTEST_VERBOSE") != "" {
+		t.Logf("output of %s:\n%s", filepath.Base(p.binary), text)
+	}
+	m := regexp.MustCompile(`Maximum resident set size \(kbytes\): (\d+)`).FindStringSubmatch(text)
+	if m == nil {
+		t.Fatalf("no peak RSS in:\n%s", text)
+	}
+	kb, _ := strconv.ParseFloat(m[1], 64)
+	return kb / 1024
+}
+
+// runOnce starts bin, runs the workload, stops it and reads its figures.
 func runOnce(t *testing.T, bin string) result {
-	fake := discordtest.New(t)
-	ai := openaitest.New(t)
 	var r result
 	if st, err := os.Stat(bin); err == nil {
 		r.binaryMiB = float64(st.Size()) / (1 << 20)
 	}
-	cmd := exec.Command("/usr/bin/time", "-v", bin)
-	cmd.Dir = t.TempDir()
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "DISCORD_TOKEN=" + fake.Token, "DISCORD_API_URL=" + fake.URL,
-		"OPENAI_API_KEY=" + openaitest.DefaultKey, "OPENAI_BASE_URL=" + ai.URL, "DATA_DIR=" + filepath.Join(cmd.Dir, "data"),
-		"DEFAULT_MODEL=gpt-4o-mini", "RATE_LIMIT=off", "LOG_LEVEL=warn", "TOOLS=none", "BACKUP_INTERVAL=0"}
-	cmd.Env = append(cmd.Env, strings.Fields(os.Getenv("LOADTEST_BOT_ENV"))...)
-	var out strings.Builder
-	var outMu sync.Mutex
-	cmd.Stdout = &lockedWriter{w: &out, mu: &outMu}
-	cmd.Stderr = cmd.Stdout
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	if !fake.WaitConnected(60 * time.Second) {
-		_ = cmd.Process.Kill()
-		outMu.Lock()
-		defer outMu.Unlock()
-		t.Fatalf("%s never connected:\n%s", bin, out.String())
-	}
-	botPID := childOf(t, cmd.Process.Pid)
+	p := launch(t, bin)
+	fake, botPID := p.fake, p.pid
 	time.Sleep(500 * time.Millisecond) // let start-up work settle
 	r.bootRSS = rssMiB(botPID)
 	r.bootSplit = rssSplit(botPID)
@@ -224,25 +270,7 @@ func runOnce(t *testing.T, bin string) result {
 	close(stopSampling)
 	r.peakSplit = <-sampled
 	r.calls, r.callKinds = callsPerMessage(fake.Requests(), users*perUser)
-	_ = syscall.Kill(botPID, syscall.SIGTERM)
-	select {
-	case <-done:
-	case <-time.After(30 * time.Second):
-		_ = cmd.Process.Kill()
-		t.Fatal("bot did not stop")
-	}
-	outMu.Lock()
-	text := out.String()
-	outMu.Unlock()
-	m := regexp.MustCompile(`Maximum resident set size \(kbytes\): (\d+)`).FindStringSubmatch(text)
-	if m == nil {
-		t.Fatalf("no peak RSS in:\n%s", text)
-	}
-	if t.Failed() || os.Getenv("LOADTEST_VERBOSE") != "" {
-		t.Logf("output of %s:\n%s", filepath.Base(bin), text)
-	}
-	kb, _ := strconv.ParseFloat(m[1], 64)
-	r.peakRSS = kb / 1024
+	r.peakRSS = p.stop(t)
 	n := len(lat)
 	if n == 0 {
 		t.Fatal("nothing answered")
