@@ -1,6 +1,10 @@
 package llm
 
-import "github.com/discordgpt/discordgpt/bot/llm/o200k"
+import (
+	"sync"
+
+	"github.com/discordgpt/discordgpt/bot/llm/o200k"
+)
 
 // ImageTokens is what one image is counted as when trimming history: the
 // cost of a high-detail 512x512 tile set, a fair middle for chat images.
@@ -19,6 +23,35 @@ func CountTokens(model, text string) int {
 		return 0
 	}
 	return o200k.Count(text)
+}
+
+// promptCounts remembers the counts of the few system prompts in use (each
+// is counted for every question otherwise). It holds at most
+// maxPromptCounts, and starts afresh when full: a prompt carries the
+// time, so old ones are never asked for again.
+var promptCounts struct {
+	sync.Mutex
+	m map[string]int
+}
+
+const maxPromptCounts = 64
+
+// promptTokens is CountTokens for a system prompt, remembered.
+func promptTokens(model, text string) int {
+	promptCounts.Lock()
+	n, ok := promptCounts.m[text]
+	promptCounts.Unlock()
+	if ok {
+		return n
+	}
+	n = CountTokens(model, text)
+	promptCounts.Lock()
+	if promptCounts.m == nil || len(promptCounts.m) >= maxPromptCounts {
+		promptCounts.m = map[string]int{}
+	}
+	promptCounts.m[text] = n
+	promptCounts.Unlock()
+	return n
 }
 
 // MessageTokens counts one message as the model will see it.

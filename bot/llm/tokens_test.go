@@ -70,3 +70,23 @@ func TestStripThink_KeepsLeadingIndentWithoutThinking(t *testing.T) {
 		t.Errorf("stripThink changed an answer without reasoning: %q", got)
 	}
 }
+
+// A remembered prompt count is the count, and the memory stays bounded
+// however many prompts (one a minute: they carry the time) go through.
+func TestPromptTokens_RememberedAndBounded(t *testing.T) {
+	for i := 0; i < 3*maxPromptCounts; i++ {
+		p := fmt.Sprintf("You are helpful. Current date and time: minute %d.", i)
+		if got, want := promptTokens("gpt-4o", p), CountTokens("gpt-4o", p); got != want {
+			t.Fatalf("prompt %d: %d tokens remembered, %d counted", i, got, want)
+		}
+		if got, want := promptTokens("gpt-4o", p), CountTokens("gpt-4o", p); got != want {
+			t.Fatalf("prompt %d again: %d tokens remembered, %d counted", i, got, want)
+		}
+		promptCounts.Lock()
+		n := len(promptCounts.m)
+		promptCounts.Unlock()
+		if n > maxPromptCounts {
+			t.Fatalf("%d prompts remembered", n)
+		}
+	}
+}

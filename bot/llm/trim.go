@@ -39,7 +39,7 @@ func FitToBudget(model string, budget int, system string, hist []Message, questi
 // cut, never dropped silently. It returns the messages to send (history
 // then question) and how many history turns were left out.
 func FitTurns(model string, budget int, system string, hist []Turn, question Message) ([]Message, int) {
-	left := budget - ReplyReserve(budget) - PerMessageTokens - CountTokens(model, system)
+	left := budget - ReplyReserve(budget) - PerMessageTokens - promptTokens(model, system)
 	qTokens := MessageTokens(model, question)
 	if qTokens > left {
 		question = cutMessage(model, question, left)
