@@ -55,6 +55,7 @@ type result struct {
 	binaryMiB        float64
 	bootSplit        string  // boot RSS as anonymous and file-backed pages
 	peakSplit        string  // the highest of each, sampled under load
+	dataMiB          float64 // the data directory's disk use at the end
 	calls            float64 // Discord REST calls per message
 	callKinds        string  // those calls by method and route
 }
@@ -91,8 +92,8 @@ func TestWholeProcess(t *testing.T) {
 		for _, name := range order {
 			r := runOnce(t, bins[name])
 			got[name] = append(got[name], r)
-			t.Logf("pair %d %-12s boot %.1f MiB (%s), peak %.1f MiB (%s), CPU %.2f ms/msg, p50 %v, p99 %v, max %v, %.0f msg/s, %d notices, Discord calls/msg %s",
-				p+1, name, r.bootRSS, r.bootSplit, r.peakRSS, r.peakSplit, r.cpuPerMsg, r.p50.Round(time.Millisecond), r.p99.Round(time.Millisecond), r.max.Round(time.Millisecond), r.perSecond, r.notices, r.callKinds)
+			t.Logf("pair %d %-12s boot %.1f MiB (%s), peak %.1f MiB (%s), CPU %.2f ms/msg, p50 %v, p99 %v, max %v, %.0f msg/s, %d notices, Discord calls/msg %s, data %.1f MiB",
+				p+1, name, r.bootRSS, r.bootSplit, r.peakRSS, r.peakSplit, r.cpuPerMsg, r.p50.Round(time.Millisecond), r.p99.Round(time.Millisecond), r.max.Round(time.Millisecond), r.perSecond, r.notices, r.callKinds, r.dataMiB)
 		}
 	}
 	var sb strings.Builder
@@ -271,6 +272,7 @@ func runOnce(t *testing.T, bin string) result {
 	r.peakSplit = <-sampled
 	r.calls, r.callKinds = callsPerMessage(fake.Requests(), users*perUser)
 	r.peakRSS = p.stop(t)
+	r.dataMiB = dirMiB(filepath.Join(p.cmd.Dir, "data"))
 	n := len(lat)
 	if n == 0 {
 		t.Fatal("nothing answered")
@@ -348,6 +350,23 @@ func rssMiB(pid int) float64 {
 		}
 	}
 	return 0
+}
+
+// dirMiB is the disk space the files under dir take (bbolt's file is
+// sparse: it is grown ahead of its data).
+func dirMiB(dir string) float64 {
+	var n int64
+	_ = filepath.WalkDir(dir, func(_ string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			if info, err := d.Info(); err == nil {
+				if st, ok := info.Sys().(*syscall.Stat_t); ok {
+					n += st.Blocks * 512
+				}
+			}
+		}
+		return nil
+	})
+	return float64(n) / (1 << 20)
 }
 
 // rssParts is pid's anonymous and file-backed RSS in MiB.
