@@ -11,6 +11,8 @@
 // photos at once, peak RSS within 150 MiB.
 //
 // LOADTEST_PAIRS sets the number of alternating pairs (default 3);
+// LOADTEST_REF_BIN=path runs another build (of an older commit, say) in
+// place of the one-file bot;
 // LOADTEST_BOT_ENV adds variables to both bots' environment, such as
 // "GOGC=50 GODEBUG=gctrace=1"; LOADTEST_VERBOSE=1 prints their output. Peak
 // RSS comes from /usr/bin/time -v; boot RSS (with its anonymous and
@@ -87,6 +89,13 @@ func TestWholeProcess(t *testing.T) {
 		"one-file bot": build(t, "./onefile", filepath.Join(dir, "onefile")),
 	}
 	order := []string{"discordgpt", "one-file bot"}
+	if ref := os.Getenv("LOADTEST_REF_BIN"); ref != "" {
+		// Another build of discordgpt in place of the one-file bot: a
+		// before and after in one run.
+		delete(bins, "one-file bot")
+		bins["reference"] = ref
+		order[1] = "reference"
+	}
 	got := map[string][]result{}
 	for p := 0; p < pairs; p++ {
 		for _, name := range order {
