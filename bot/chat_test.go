@@ -120,6 +120,33 @@ func TestChat_QuickAnswerIsOneMessage(t *testing.T) {
 	noRefusals(t, h.fake)
 }
 
+// TestChat_TypingWhileAHeldStartPauses: a model that writes its first
+// words at once, then thinks, shows "typing…" meanwhile: the held-back
+// start (QuietStart) does not leave the channel silent.
+func TestChat_TypingWhileAHeldStartPauses(t *testing.T) {
+	h := startBot(t, nil)
+	h.ai.Enqueue(openaitest.Reply{Text: "First words, and after a long thought the rest of the answer.", ChunkSize: 12,
+		PauseAfterFirst: 1500 * time.Millisecond})
+	q := mention(h.fake, "101", "902", "think hard")
+	r := waitReply(t, h.fake, q, "First words, and after a long thought the rest of the answer.")
+	var typing, firstPost int = -1, -1
+	for i, req := range h.fake.Requests() {
+		switch {
+		case typing < 0 && req.Method == "POST" && strings.HasSuffix(req.Path, "/channels/902/typing"):
+			typing = i
+		case firstPost < 0 && req.Method == "POST" && strings.HasSuffix(req.Path, "/channels/902/messages"):
+			firstPost = i
+		}
+	}
+	if typing < 0 || firstPost < 0 || typing > firstPost {
+		t.Errorf("typing call at %d, first post at %d: want typing shown while the model paused", typing, firstPost)
+	}
+	if r.ID == "" {
+		t.Error("no reply")
+	}
+	noRefusals(t, h.fake)
+}
+
 func TestChat_LongAnswersSplitAndBecomeFiles(t *testing.T) {
 	h := startBot(t, nil)
 	var sb strings.Builder

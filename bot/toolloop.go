@@ -29,13 +29,20 @@ const toolLimitNote = "🔧 *I stopped using tools after %d rounds (this bot's l
 // runModel calls the model with the tools ts (already in req), runs the
 // tools it asks for and calls it again with their results, for at most
 // MAX_TOOL_ROUNDS rounds. While tools run, the answer shows one line per
-// call; the model's text replaces them as it streams.
-func (b *Bot) runModel(ctx context.Context, r *replier, req llm.Request, ts map[string]*tool, tc *toolCall, onFirstText func()) modelRun {
+// call; the model's text replaces them as it streams. onShown is called
+// once something of the answer is shown (it ends "typing…").
+func (b *Bot) runModel(ctx context.Context, r *replier, req llm.Request, ts map[string]*tool, tc *toolCall, onShown func()) modelRun {
 	run := modelRun{usage: store.Usage{Model: req.Model}}
 	for round := 0; ; round++ {
 		var showErr error
 		res := b.llm.Stream(ctx, req, func(full string) {
-			onFirstText()
+			// "typing…" goes on until the answer shows: its start may be
+			// held back (QuietStart) while the model pauses.
+			defer func() {
+				if len(r.sent) > 0 {
+					onShown()
+				}
+			}()
 			if showErr != nil || !r.due() {
 				return
 			}
@@ -52,7 +59,7 @@ func (b *Bot) runModel(ctx context.Context, r *replier, req llm.Request, ts map[
 			run.limited = true
 			return run
 		}
-		onFirstText()
+		onShown() // the tools' status shows next
 		text := strings.TrimSpace(llm.StripThink(res.Text, true))
 		lines := make([]string, 0, len(res.ToolCalls))
 		for i := range res.ToolCalls {

@@ -252,6 +252,13 @@ func (s *Server) stream(w *statusWriter, r *http.Request, model string, reply Re
 			return
 		}
 		sent++
+		if sent == 1 && reply.PauseAfterFirst > 0 {
+			select {
+			case <-time.After(reply.PauseAfterFirst):
+			case <-r.Context().Done():
+				return
+			}
+		}
 	}
 	if fault() {
 		return

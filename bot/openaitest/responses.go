@@ -286,6 +286,13 @@ func (s *Server) streamResponse(w *statusWriter, r *http.Request, rr ResponsesRe
 			return
 		}
 		sent++
+		if sent == 1 && reply.PauseAfterFirst > 0 {
+			select {
+			case <-time.After(reply.PauseAfterFirst):
+			case <-r.Context().Done():
+				return
+			}
+		}
 	}
 	if fault() {
 		return

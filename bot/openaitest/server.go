@@ -54,6 +54,9 @@ type Reply struct {
 	Delay time.Duration
 	// ChunkDelay is slept before each streamed chunk.
 	ChunkDelay time.Duration
+	// PauseAfterFirst is slept after the first streamed chunk of text (a
+	// model that starts, then thinks).
+	PauseAfterFirst time.Duration
 	// Usage overrides the reported usage; nil computes it from the text.
 	Usage *openai.Usage
 	// NoUsage sends no usage at all, even when asked for it.
