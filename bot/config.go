@@ -123,7 +123,8 @@ type Config struct {
 	// in the bot's threads are not for the bot.
 	ThreadIgnorePrefix string
 	// MaxConcurrentAnswers is MAX_CONCURRENT_ANSWERS: answers being
-	// written at once, across all users; the rest wait their turn.
+	// built and streamed at once, across all users; the rest wait their
+	// turn. Storing and posting a finished answer holds no place.
 	MaxConcurrentAnswers int
 	// WebAllowHosts is WEB_ALLOW_HOSTS: private hosts (host or host:port)
 	// fetch_url may reach.
