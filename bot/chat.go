@@ -482,9 +482,8 @@ func (b *Bot) dmNotice(userID, text string) {
 }
 
 // startTyping shows "typing…" in the channel, from QuietStart on (a quick
-// answer needs no indicator), until
-// the returned function is called (Discord shows it for 10 seconds per
-// call).
+// answer needs no indicator), until the returned function is called
+// (Discord shows it for 10 seconds per call).
 func (b *Bot) startTyping(ctx context.Context, channelID string) (stop func()) {
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})

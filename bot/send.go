@@ -45,9 +45,9 @@ func newNonce() string {
 }
 
 // send posts a message and returns its ID and channel (the rest of the
-// returned message is not filled in). A send that failed in a way that may have posted
-// it (5xx, network, unreadable answer) is repeated with the same nonce, so
-// it is posted once.
+// returned message is not filled in). A send that failed in a way that
+// may have posted it (5xx, network, unreadable answer) is repeated with
+// the same nonce, so it is posted once.
 func (b *Bot) send(channelID string, ms *discordgo.MessageSend) (*discordgo.Message, error) {
 	endpoint := discordgo.EndpointChannelMessages(channelID)
 	p := sendPayload{MessageSend: ms, Nonce: newNonce(), EnforceNonce: true}
