@@ -243,7 +243,12 @@ func TestRecovery_InterruptedAnswersFinished(t *testing.T) {
 	stored := f.PostAsBot("dm6603", "the begin ▌")
 	p1, p2 := f.PostAsBot("dm6604", "part one"), f.PostAsBot("dm6604", "part two ▌")
 	// Stopped between posting an answer's first message and recording it:
-	// the record made before the post names the question.
+	// the record made before the post names the question. (The one in a
+	// channel now closed to the bot comes first in ID order, so it is done
+	// once the other is.)
+	closedQ := f.PostAsBot("dm6607", "a question where the bot lost access")
+	closed := f.PostAsBot("dm6607", "unreachable ▌")
+	f.Refuse("GET", "/channels/dm6607/messages", 1, 403, 50001)
 	older := f.PostAsBot("dm6606", "an older message ▌")
 	question := f.PostAsBot("dm6606", "the question")
 	unrecorded := f.PostAsBot("dm6606", "posted just before the stop ▌")
@@ -258,6 +263,8 @@ func TestRecovery_InterruptedAnswersFinished(t *testing.T) {
 		{ID: p1.ID, UserID: "6604", ChannelID: "dm6604", Messages: []string{p1.ID, p2.ID}},
 		{ID: gone.ID, UserID: "6605", ChannelID: "dm6605", Messages: []string{gone.ID}},
 		{ID: "after/" + question.ID, UserID: "6606", ChannelID: "dm6606", After: question.ID},
+		// A channel now closed to the bot: nothing to fix, the record goes.
+		{ID: "after/" + closedQ.ID, UserID: "6607", ChannelID: "dm6607", After: closedQ.ID},
 	} {
 		if err := db.SetInflight(r); err != nil {
 			t.Fatal(err)
@@ -278,6 +285,7 @@ func TestRecovery_InterruptedAnswersFinished(t *testing.T) {
 		unrecorded.ID: "posted just before the stop\n\n⚠️ *Interrupted: the bot restarted. Please ask again.*",
 		older.ID:      "an older message ▌", // before the question: not this record's
 		question.ID:   "the question",
+		closed.ID:     "unreachable ▌", // the bot may not read it: left as it is
 	}
 	if !f.WaitFor(10*time.Second, func() bool {
 		for id, w := range want {

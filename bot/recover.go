@@ -73,16 +73,25 @@ func (b *Bot) finishInterrupted(rec store.Inflight) error {
 		if content == m.Content {
 			continue
 		}
-		err = b.edit(func() *discordgo.MessageEdit {
-			e := discordgo.NewMessageEdit(rec.ChannelID, id).SetContent(content)
-			e.AllowedMentions = noMentions()
-			return e
-		}, true)
-		if err != nil && !errors.Is(err, errMessageGone) {
+		if err := b.replaceText(rec.ChannelID, id, content); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// replaceText sets a message's text for good (retried; a message deleted
+// meanwhile needs nothing).
+func (b *Bot) replaceText(channelID, id, content string) error {
+	err := b.edit(func() *discordgo.MessageEdit {
+		e := discordgo.NewMessageEdit(channelID, id).SetContent(content)
+		e.AllowedMentions = noMentions()
+		return e
+	}, true)
+	if errors.Is(err, errMessageGone) {
+		return nil
+	}
+	return err
 }
 
 // finishUnposted finishes an answer recorded before its first message was
@@ -97,17 +106,12 @@ func (b *Bot) finishUnposted(rec store.Inflight) error {
 	if err != nil {
 		return err
 	}
+	self := b.botUserID()
 	for _, m := range msgs {
-		if m.Author == nil || m.Author.ID != b.botUserID() || !strings.HasSuffix(m.Content, cursor) {
+		if m.Author == nil || m.Author.ID != self || !strings.HasSuffix(m.Content, cursor) {
 			continue
 		}
-		content := withNote(strings.TrimSuffix(m.Content, cursor), interruptedNote)
-		err := b.edit(func() *discordgo.MessageEdit {
-			e := discordgo.NewMessageEdit(rec.ChannelID, m.ID).SetContent(content)
-			e.AllowedMentions = noMentions()
-			return e
-		}, true)
-		if err != nil && !errors.Is(err, errMessageGone) {
+		if err := b.replaceText(rec.ChannelID, m.ID, withNote(strings.TrimSuffix(m.Content, cursor), interruptedNote)); err != nil {
 			return err
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -109,8 +110,8 @@ func (tc *toolCall) decode(v any) error {
 // tools are the tools offered on this call: those TOOLS allows, that
 // are available (images need an image model), with MAX_TOOL_ROUNDS > 0.
 func (b *Bot) tools() map[string]*tool {
-	if b.cfg.MaxToolRounds == 0 || (b.cfg.Tools != nil && len(b.cfg.Tools) == 0) {
-		return nil // TOOLS=none: no definitions to build for each question
+	if b.cfg.MaxToolRounds == 0 || (b.cfg.Tools != nil && !slices.ContainsFunc(b.cfg.Tools, func(n string) bool { return contains(toolNames, n) })) {
+		return nil // TOOLS names no built-in tool (none, or mcp only): no definitions to build
 	}
 	all := b.allTools()
 	out := map[string]*tool{}
